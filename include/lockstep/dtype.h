@@ -1,0 +1,40 @@
+// Element types, numbered as TFLite's TensorType so the value read from a model is the enum.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace lockstep {
+
+enum class DType : int8_t {
+  kFloat32 = 0,
+  kFloat16 = 1,
+  kInt32 = 2,
+  kUInt8 = 3,
+  kInt64 = 4,
+  kString = 5,
+  kBool = 6,
+  kInt16 = 7,
+  kComplex64 = 8,
+  kInt8 = 9,
+  kFloat64 = 10,
+  kComplex128 = 11,
+  kUInt64 = 12,
+  kResource = 13,
+  kVariant = 14,
+  kUInt32 = 15,
+  kUInt16 = 16,
+};
+
+// "float32", "uint8", "int8", ... (numpy's spelling).
+std::string_view DTypeName(DType t);
+// The inverse of DTypeName; nullopt for an unknown name.
+std::optional<DType> DTypeFromName(std::string_view name);
+// Bytes per element; 0 for types without a fixed size (string, resource, variant).
+size_t DTypeSize(DType t);
+// True when `raw` is a TensorType value lockstep knows.
+bool IsKnownDType(int raw);
+
+}  // namespace lockstep

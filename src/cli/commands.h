@@ -1,0 +1,15 @@
+// The lockstep subcommands. Each file adds one subcommand to the app; its callback stores the
+// process exit code in `exit_code` (0 success, 1 a check found a problem) and throws
+// lockstep::Error for bad input (exit 2).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace lockstep::cli {
+
+void AddInspectCommand(CLI::App& app, int& exit_code);
+void AddRunCommand(CLI::App& app, int& exit_code);
+void AddBenchCommand(CLI::App& app, int& exit_code);
+void AddDemoCommand(CLI::App& app, int& exit_code);
+
+}  // namespace lockstep::cli

@@ -1,0 +1,92 @@
+#include "support/test_support.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+namespace lockstep::testing {
+namespace fs = std::filesystem;
+
+fs::path AssetsDir() {
+  const char* env = std::getenv("LOCKSTEP_ASSETS");
+  fs::path dir = env ? env : "../shared/assets";
+  std::error_code ec;
+  return fs::is_directory(dir / "models", ec) ? fs::absolute(dir) : fs::path();
+}
+
+namespace {
+fs::path ScratchBase() {
+  const char* env = std::getenv("LOCKSTEP_TMP");
+  fs::path base = env ? fs::path(env) : fs::temp_directory_path() / "lockstep-tests";
+  fs::create_directories(base);
+  return base;
+}
+}  // namespace
+
+fs::path ScratchDir() {
+  fs::path base = ScratchBase();
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  fs::path dir = base / (std::string(info->test_suite_name()) + "." + info->name());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::vector<uint8_t> ReadBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void WriteBytes(const fs::path& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+namespace {
+std::string Slurp(int fd) {
+  std::string s;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
+  return s;
+}
+}  // namespace
+
+CliResult RunCli(const std::vector<std::string>& args) {
+  const char* cli = std::getenv("LOCKSTEP_CLI");
+  if (!cli) ADD_FAILURE() << "LOCKSTEP_CLI is not set (run the tests through ctest)";
+  fs::path dir = ScratchBase();
+  fs::path out_path = dir / ("cli-" + std::to_string(getpid()) + ".out");
+  fs::path err_path = dir / ("cli-" + std::to_string(getpid()) + ".err");
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(cli ? cli : "lockstep"));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  int fd = open(out_path.c_str(), O_RDONLY);
+  r.out = Slurp(fd);
+  close(fd);
+  fd = open(err_path.c_str(), O_RDONLY);
+  r.err = Slurp(fd);
+  close(fd);
+  return r;
+}
+
+}  // namespace lockstep::testing

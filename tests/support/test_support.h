@@ -1,0 +1,38 @@
+// What every test binary shares: where the real assets and the lockstep CLI are, scratch folders,
+// and running the CLI as a user would.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace lockstep::testing {
+
+// ../shared/assets (or LOCKSTEP_ASSETS_DIR at configure time); empty when it does not exist.
+std::filesystem::path AssetsDir();
+// AssetsDir()/relative, or GTEST_SKIP()s the calling test when the assets are absent.
+#define LOCKSTEP_ASSET(relative)                                                         \
+  ([&]() {                                                                               \
+    auto dir = ::lockstep::testing::AssetsDir();                                         \
+    if (dir.empty()) return std::filesystem::path();                                     \
+    return dir / (relative);                                                             \
+  }())
+#define LOCKSTEP_REQUIRE_ASSETS()                                                        \
+  do {                                                                                   \
+    if (::lockstep::testing::AssetsDir().empty()) GTEST_SKIP() << "no shared assets";    \
+  } while (0)
+
+// A fresh, empty folder for the current test.
+std::filesystem::path ScratchDir();
+
+std::vector<uint8_t> ReadBytes(const std::filesystem::path& path);
+void WriteBytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+// Runs the lockstep binary with `args` (no shell), capturing stdout and stderr.
+CliResult RunCli(const std::vector<std::string>& args);
+
+}  // namespace lockstep::testing
