@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -71,6 +72,8 @@ struct Operator {
   std::vector<int32_t> inputs, outputs, intermediates;  // tensor indices; -1 = optional absent
   BuiltinOptions builtin_options;
   std::vector<uint8_t> custom_options;  // a FlexBuffer map for custom ops
+  // Per input, whether the op writes it (RNN/LSTM state); usually empty.
+  std::vector<bool> mutating_variable_inputs;
 
   bool operator==(const Operator&) const = default;
 };
@@ -119,6 +122,8 @@ struct Model {
   std::vector<Subgraph> subgraphs;
   std::vector<std::vector<uint8_t>> buffers;  // buffers[0] is empty by convention
   std::vector<MetadataEntry> metadata;
+  // The deprecated list of buffer indices holding metadata (older converters; MediaPipe models).
+  std::vector<int32_t> deprecated_metadata_buffer;
   std::vector<SignatureDef> signature_defs;
   // The zip that the metadata writer appends after the flatbuffer, unpacked.
   std::vector<AssociatedFile> associated_files;
@@ -134,5 +139,9 @@ struct Model {
 
 // The op's name: the builtin operator's TFLite name ("CONV_2D") or the custom code.
 std::string OperatorName(const Model& model, const Operator& op);
+// TFLite's name of a BuiltinOperator code ("CONV_2D" for 3); "BUILTIN_<n>" when unknown.
+std::string BuiltinOperatorName(int32_t code);
+// The inverse: the code of a BuiltinOperator name, or nullopt.
+std::optional<int32_t> BuiltinOperatorCode(std::string_view name);
 
 }  // namespace lockstep

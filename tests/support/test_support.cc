@@ -12,21 +12,25 @@
 namespace lockstep::testing {
 namespace fs = std::filesystem;
 
+namespace {
+// A setting from the environment, else the default the build baked in.
+const char* Setting(const char* env, const char* fallback) {
+  const char* v = std::getenv(env);
+  return v && *v ? v : fallback;
+}
+}  // namespace
+
 fs::path AssetsDir() {
-  const char* env = std::getenv("LOCKSTEP_ASSETS");
-  fs::path dir = env ? env : "../shared/assets";
+  fs::path dir = Setting("LOCKSTEP_ASSETS", LOCKSTEP_ASSETS_DEFAULT);
   std::error_code ec;
   return fs::is_directory(dir / "models", ec) ? fs::absolute(dir) : fs::path();
 }
 
-namespace {
 fs::path ScratchBase() {
-  const char* env = std::getenv("LOCKSTEP_TMP");
-  fs::path base = env ? fs::path(env) : fs::temp_directory_path() / "lockstep-tests";
+  fs::path base = Setting("LOCKSTEP_TMP", LOCKSTEP_TMP_DEFAULT);
   fs::create_directories(base);
   return base;
 }
-}  // namespace
 
 fs::path ScratchDir() {
   fs::path base = ScratchBase();
@@ -55,11 +59,11 @@ std::string Slurp(int fd) {
   while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
   return s;
 }
+
 }  // namespace
 
 CliResult RunCli(const std::vector<std::string>& args) {
-  const char* cli = std::getenv("LOCKSTEP_CLI");
-  if (!cli) ADD_FAILURE() << "LOCKSTEP_CLI is not set (run the tests through ctest)";
+  const char* cli = Setting("LOCKSTEP_CLI", LOCKSTEP_CLI_DEFAULT);
   fs::path dir = ScratchBase();
   fs::path out_path = dir / ("cli-" + std::to_string(getpid()) + ".out");
   fs::path err_path = dir / ("cli-" + std::to_string(getpid()) + ".err");

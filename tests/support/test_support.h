@@ -22,6 +22,8 @@ std::filesystem::path AssetsDir();
     if (::lockstep::testing::AssetsDir().empty()) GTEST_SKIP() << "no shared assets";    \
   } while (0)
 
+// The folder all scratch files go under (LOCKSTEP_TMP, default <build>/tests/tmp).
+std::filesystem::path ScratchBase();
 // A fresh, empty folder for the current test.
 std::filesystem::path ScratchDir();
 
