@@ -11,5 +11,7 @@ void AddInspectCommand(CLI::App& app, int& exit_code);
 void AddRunCommand(CLI::App& app, int& exit_code);
 void AddBenchCommand(CLI::App& app, int& exit_code);
 void AddDemoCommand(CLI::App& app, int& exit_code);
+void AddSpecCommand(CLI::App& app, int& exit_code);
+void AddPreprocessCommand(CLI::App& app, int& exit_code);
 
 }  // namespace lockstep::cli

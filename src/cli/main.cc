@@ -7,11 +7,14 @@
 #include "lockstep/error.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"lockstep: one checked pipeline from image to detections, for TFLite and the Edge TPU"};
+  CLI::App app{
+      "lockstep: one checked pipeline from image to detections, for TFLite and the Edge TPU"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "lockstep 0.1.0");
   int exit_code = 0;
   lockstep::cli::AddInspectCommand(app, exit_code);
+  lockstep::cli::AddSpecCommand(app, exit_code);
+  lockstep::cli::AddPreprocessCommand(app, exit_code);
   lockstep::cli::AddRunCommand(app, exit_code);
   lockstep::cli::AddBenchCommand(app, exit_code);
   lockstep::cli::AddDemoCommand(app, exit_code);

@@ -11,15 +11,15 @@ namespace lockstep::testing {
 // ../shared/assets (or LOCKSTEP_ASSETS_DIR at configure time); empty when it does not exist.
 std::filesystem::path AssetsDir();
 // AssetsDir()/relative, or GTEST_SKIP()s the calling test when the assets are absent.
-#define LOCKSTEP_ASSET(relative)                                                         \
-  ([&]() {                                                                               \
-    auto dir = ::lockstep::testing::AssetsDir();                                         \
-    if (dir.empty()) return std::filesystem::path();                                     \
-    return dir / (relative);                                                             \
+#define LOCKSTEP_ASSET(relative)                             \
+  ([&]() {                                                   \
+    auto assets_dir_ = ::lockstep::testing::AssetsDir();     \
+    if (assets_dir_.empty()) return std::filesystem::path(); \
+    return assets_dir_ / (relative);                         \
   }())
-#define LOCKSTEP_REQUIRE_ASSETS()                                                        \
-  do {                                                                                   \
-    if (::lockstep::testing::AssetsDir().empty()) GTEST_SKIP() << "no shared assets";    \
+#define LOCKSTEP_REQUIRE_ASSETS()                                                     \
+  do {                                                                                \
+    if (::lockstep::testing::AssetsDir().empty()) GTEST_SKIP() << "no shared assets"; \
   } while (0)
 
 // The folder all scratch files go under (LOCKSTEP_TMP, default <build>/tests/tmp).

@@ -1,0 +1,116 @@
+// The pipeline spec (schema "lockstep.pipeline/v1"): everything between an image file and the
+// model's input tensor, and between its outputs and boxes in image pixels, as one checked value.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lockstep/dtype.h"
+
+namespace lockstep {
+
+inline constexpr const char* kSpecSchema = "lockstep.pipeline/v1";
+
+enum class ChannelOrder { kRgb, kBgr };
+enum class GeometryMode { kStretch, kLetterbox, kCenterCrop, kPadOnly };
+enum class Placement { kCenter, kTopLeft };
+// How a letterbox rounds the scaled size and the pads (SEMANTICS.md section 6).
+enum class LetterboxRounding {
+  kUltralytics,  // size round-half-even(w*r); pads round(d-0.1) / round(d+0.1)
+  kPycoral,      // size int(w*r) (truncation)
+  kFloor,        // size floor(w*r); pads floor(d) / the rest
+};
+enum class ResizeDialect { kOpenCV, kPillow, kTf, kTfLegacy };
+enum class Interpolation { kNearest, kBilinear, kArea, kBicubic };
+enum class Layout { kNhwc, kNchw };
+// How a float becomes an integer input value.
+enum class Rounding {
+  kHalfAwayFromZero,  // std::round, as TFLite's QUANTIZE op and libcoral
+  kHalfToEven,        // numpy.round
+  kTruncate,          // astype / static_cast, as pycoral and Ultralytics
+};
+
+struct InputSpec {
+  ChannelOrder channel_order = ChannelOrder::kRgb;  // what the model was trained on
+  bool exif_orientation = true;
+};
+
+struct GeometrySpec {
+  GeometryMode mode = GeometryMode::kStretch;
+  Placement placement = Placement::kCenter;
+  std::array<int, 3> pad_value = {0, 0, 0};  // in pixel values, per channel, before normalization
+  LetterboxRounding rounding = LetterboxRounding::kUltralytics;
+  bool scale_up = true;        // letterbox: allow enlarging small images
+  double crop_fraction = 1.0;  // center_crop: share of the largest centered crop kept
+};
+
+struct ResizeSpec {
+  ResizeDialect dialect = ResizeDialect::kOpenCV;
+  Interpolation interpolation = Interpolation::kBilinear;
+  bool antialias = false;      // tf dialect only
+  bool align_corners = false;  // tf_legacy dialect only
+};
+
+// float = (pixel - mean[c]) / std[c], pixels in 0..255.
+struct NormalizeSpec {
+  std::array<double, 3> mean = {0, 0, 0};
+  std::array<double, 3> std = {1, 1, 1};
+};
+
+struct TensorSpec {
+  int width = 0, height = 0;  // 0: take it from the model
+  Layout layout = Layout::kNhwc;
+  std::optional<DType> dtype;  // nullopt: the model's
+  // Input quantization; nullopt: the model's scale and zero point.
+  std::optional<double> scale;
+  std::optional<int64_t> zero_point;
+  Rounding rounding = Rounding::kHalfAwayFromZero;
+};
+
+struct OutputSpec {
+  std::string decoder = "tflite_postprocess";  // or "ssd_raw", later "yolov5", "yolov8"
+  double score_threshold = 0.0;
+  bool clamp_boxes = true;
+  std::vector<std::string> labels;  // empty: from the model's metadata
+  std::string label_file;
+};
+
+// Whether a field was read from the model or assumed (spec from-model marks each).
+struct Provenance {
+  std::string field;  // JSON path, "$.normalize.mean"
+  bool fact = false;  // true: read from the model; false: an assumption to confirm
+  std::string reason;
+};
+
+struct Spec {
+  std::string name;
+  InputSpec input;
+  GeometrySpec geometry;
+  ResizeSpec resize;
+  NormalizeSpec normalize;
+  TensorSpec tensor;
+  OutputSpec output;
+  std::vector<Provenance> provenance;  // filled by SpecFromModel; not part of the JSON contract
+};
+
+// Parses and validates a spec. Every problem (unknown field, wrong type, out-of-range value,
+// contradictory fields) is collected with its JSON path; if any, one Error lists them all.
+Spec ParseSpec(const nlohmann::json& json, const std::string& source);
+Spec ReadSpecFile(const std::string& path);
+// Fields in the order of the data flow (schema first).
+nlohmann::ordered_json ToJson(const Spec& spec);
+
+std::string_view Name(ChannelOrder v);
+std::string_view Name(GeometryMode v);
+std::string_view Name(Placement v);
+std::string_view Name(LetterboxRounding v);
+std::string_view Name(ResizeDialect v);
+std::string_view Name(Interpolation v);
+std::string_view Name(Layout v);
+std::string_view Name(Rounding v);
+
+}  // namespace lockstep

@@ -1,0 +1,67 @@
+// lockstep preprocess --model M [--spec S] IMAGE --out x.npy [--trace DIR]
+#include <filesystem>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "lockstep/decode.h"
+#include "lockstep/error.h"
+#include "lockstep/model_io.h"
+#include "lockstep/npy.h"
+#include "lockstep/spec_model.h"
+
+namespace lockstep::cli {
+namespace fs = std::filesystem;
+
+void AddPreprocessCommand(CLI::App& app, int& /*exit_code*/) {
+  auto* cmd = app.add_subcommand(
+      "preprocess", "Write the exact input tensor the model gets for an image (and every stage)");
+  static std::string model_path, spec_path, image_path, out_path, trace_dir;
+  static bool reference = false;
+  static int64_t max_pixels = DecodeOptions{}.max_pixels;
+  cmd->add_option("--model", model_path, "the .tflite model")->required();
+  cmd->add_option("--spec", spec_path, "the pipeline spec (default: derived from the model)");
+  cmd->add_option("IMAGE", image_path, "a JPEG, PNG or BMP image")->required();
+  cmd->add_option("--out", out_path, "the tensor as .npy")->required();
+  cmd->add_option("--trace", trace_dir, "write every stage here (.npy, and .png for images)");
+  cmd->add_flag("--reference", reference, "compute every stage in float (no fused lookup)");
+  cmd->add_option("--max-pixels", max_pixels, "refuse larger images (decompression bombs)");
+  cmd->callback([] {
+    Model model = ReadModelFile(model_path);
+    ModelInput input = ModelInputOf(model, model_path);
+    Spec spec;
+    if (spec_path.empty()) {
+      spec = SpecFromModel(model, model_path);
+      std::cerr << "No --spec: using the spec derived from the model; its assumptions:\n";
+      for (const auto& p : spec.provenance)
+        if (!p.fact) std::cerr << "  " << p.field << ": " << p.reason << "\n";
+    } else {
+      spec = ReadSpecFile(spec_path);
+    }
+    Image image = DecodeImageFile(
+        image_path,
+        {.max_pixels = max_pixels, .apply_exif_orientation = spec.input.exif_orientation});
+    Preprocessed p =
+        Preprocess(image, spec, input, {.trace = !trace_dir.empty(), .fused = !reference});
+    WriteNpyFile(p.tensor, out_path);
+    const Transform& t = p.transform;
+    std::cout << image_path << " " << image.width << "x" << image.height << " -> "
+              << DTypeName(p.tensor.dtype) << " tensor, content at (" << t.content.x << ","
+              << t.content.y << ") " << t.content.width << "x" << t.content.height << " of "
+              << t.target_width << "x" << t.target_height << ", written to " << out_path << "\n";
+    if (trace_dir.empty()) return;
+    fs::create_directories(trace_dir);
+    for (size_t i = 0; i < p.trace.size(); ++i) {
+      const Stage& s = p.trace[i];
+      std::string base = (fs::path(trace_dir) / (std::to_string(i) + "_" + s.name)).string();
+      WriteNpyFile(s.data, base + ".npy");
+      if (s.data.dtype == DType::kUInt8 && s.data.shape.size() == 3) {
+        Image pic(s.data.shape[1], s.data.shape[0], s.data.shape[2]);
+        pic.pixels = s.data.bytes;
+        WritePngFile(pic, base + ".png");
+      }
+      std::cout << "  " << base << ".npy\n";
+    }
+  });
+}
+
+}  // namespace lockstep::cli

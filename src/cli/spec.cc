@@ -1,0 +1,85 @@
+// lockstep spec from-model MODEL [--out FILE]  |  lockstep spec check SPEC MODEL [--json]
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "lockstep/error.h"
+#include "lockstep/model_io.h"
+#include "lockstep/spec_model.h"
+
+namespace lockstep::cli {
+namespace {
+
+void WriteText(const std::string& text, const std::string& path) {
+  std::filesystem::path tmp = path + ".partial";
+  {
+    std::ofstream out(tmp);
+    out << text;
+    if (!out) throw Error(path, "", "a writable file", "a write error");
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace
+
+void AddSpecCommand(CLI::App& app, int& exit_code) {
+  auto* spec = app.add_subcommand("spec", "Derive a pipeline spec from a model, or check one");
+  spec->require_subcommand(1);
+
+  auto* derive = spec->add_subcommand(
+      "from-model",
+      "A spec from the model's tensors and metadata; each field marked fact or assumption");
+  static std::string model_path, out_path;
+  derive->add_option("MODEL", model_path, "the .tflite model")->required();
+  derive->add_option("--out", out_path, "write the spec here instead of standard output");
+  derive->callback([] {
+    Model model = ReadModelFile(model_path);
+    Spec s = SpecFromModel(model, model_path);
+    std::string json = ToJson(s).dump(2) + "\n";
+    if (out_path.empty())
+      std::cout << json;
+    else
+      WriteText(json, out_path);
+    std::cerr
+        << "Where each field comes from (confirm the assumptions with the training script):\n";
+    for (const auto& p : s.provenance)
+      std::cerr << "  " << (p.fact ? "fact      " : "ASSUMPTION") << "  " << p.field << ": "
+                << p.reason << "\n";
+  });
+
+  auto* check = spec->add_subcommand("check", "Check a spec against a model (exit 1 on errors)");
+  static std::string spec_path, check_model;
+  static bool json = false;
+  check->add_option("SPEC", spec_path, "the pipeline spec (JSON)")->required();
+  check->add_option("MODEL", check_model, "the .tflite model")->required();
+  check->add_flag("--json", json, "findings as JSON");
+  check->callback([&exit_code] {
+    Spec s = ReadSpecFile(spec_path);
+    Model model = ReadModelFile(check_model);
+    std::vector<Finding> findings = CheckSpec(s, model, check_model);
+    if (json) {
+      nlohmann::json out = {
+          {"spec", spec_path}, {"model", check_model}, {"findings", nlohmann::json::array()}};
+      for (const auto& f : findings)
+        out["findings"].push_back({{"code", f.code},
+                                   {"severity", SeverityName(f.severity)},
+                                   {"field", f.field},
+                                   {"expected", f.expected},
+                                   {"found", f.found},
+                                   {"consequence", f.consequence},
+                                   {"fix", f.fix}});
+      std::cout << out.dump(2) << "\n";
+    } else if (findings.empty()) {
+      std::cout << spec_path << " agrees with " << check_model << "\n";
+    } else {
+      for (const auto& f : findings)
+        std::cout << SeverityName(f.severity) << " " << f.code << " at " << f.field
+                  << ": the model wants " << f.expected << ", the spec says " << f.found << ".\n  "
+                  << f.consequence << ". Fix: " << f.fix << ".\n";
+    }
+    exit_code = HasErrors(findings) ? 1 : 0;
+  });
+}
+
+}  // namespace lockstep::cli

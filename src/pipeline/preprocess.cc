@@ -1,0 +1,240 @@
+#include "lockstep/preprocess.h"
+
+#include <array>
+#include <cmath>
+#include <limits>
+
+#include "lockstep/decode.h"
+#include "lockstep/error.h"
+#include "lockstep/resize.h"
+
+namespace lockstep {
+namespace {
+
+bool IsFloatDialect(ResizeDialect d) {
+  return d == ResizeDialect::kTf || d == ResizeDialect::kTfLegacy;
+}
+
+std::pair<int64_t, int64_t> Range(DType t) {
+  switch (t) {
+    case DType::kUInt8:
+      return {0, 255};
+    case DType::kInt8:
+      return {-128, 127};
+    case DType::kInt16:
+      return {-32768, 32767};
+    default:
+      return {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()};
+  }
+}
+
+// Pillow's convert("L"): ITU-R 601-2 luma in 16-bit fixed point.
+Image ToGray(const Image& rgb) {
+  Image g(rgb.width, rgb.height, 1);
+  for (size_t i = 0; i < g.pixels.size(); ++i) {
+    const uint8_t* p = &rgb.pixels[i * rgb.channels];
+    g.pixels[i] = uint8_t((p[0] * 19595 + p[1] * 38470 + p[2] * 7471 + 0x8000) >> 16);
+  }
+  return g;
+}
+
+Image MatchChannels(const Image& image, int channels) {
+  if (channels == 1) return image.channels == 1 ? image : ToGray(ToRgb(image));
+  return ToRgb(image);
+}
+
+Image Crop(const Image& src, const Rect& r) {
+  if (r.x == 0 && r.y == 0 && r.width == src.width && r.height == src.height) return src;
+  Image out(r.width, r.height, src.channels);
+  size_t row = size_t(r.width) * src.channels;
+  for (int y = 0; y < r.height; ++y)
+    std::copy_n(src.row(r.y + y) + size_t(r.x) * src.channels, row, out.row(y));
+  return out;
+}
+
+// The normalized float of one 8-bit value, in float32 as numpy and TFLite compute it.
+float Normalize(uint8_t v, int c, const NormalizeSpec& n) {
+  return (float(v) - float(n.mean[size_t(c)])) / float(n.std[size_t(c)]);
+}
+
+TensorData Hwc(DType t, int h, int w, int c) { return TensorData(t, {h, w, c}); }
+
+// Writes an HxWxC float image into the final tensor: quantized (or float) and laid out.
+template <typename Get>
+TensorData Finish(int h, int w, int c, const InputQuantization& q, Layout layout, Get value) {
+  std::vector<int> shape =
+      layout == Layout::kNhwc ? std::vector<int>{1, h, w, c} : std::vector<int>{1, c, h, w};
+  TensorData out(q.dtype, shape);
+  auto index = [&](int y, int x, int ch) {
+    return layout == Layout::kNhwc ? (size_t(y) * w + x) * c + ch : (size_t(ch) * h + y) * w + x;
+  };
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int ch = 0; ch < c; ++ch) {
+        size_t i = index(y, x, ch);
+        double v = value(y, x, ch);
+        switch (q.dtype) {
+          case DType::kFloat32:
+            out.as<float>()[i] = float(v);
+            break;
+          case DType::kUInt8:
+            out.as<uint8_t>()[i] = uint8_t(QuantizeValue(v, q));
+            break;
+          case DType::kInt8:
+            out.as<int8_t>()[i] = int8_t(QuantizeValue(v, q));
+            break;
+          case DType::kInt16:
+            out.as<int16_t>()[i] = int16_t(QuantizeValue(v, q));
+            break;
+          default:
+            break;
+        }
+      }
+  return out;
+}
+
+}  // namespace
+
+InputQuantization ResolveQuantization(const Spec& spec, const ModelInput& input) {
+  InputQuantization q;
+  q.dtype = spec.tensor.dtype.value_or(input.dtype);
+  q.rounding = spec.tensor.rounding;
+  if (q.dtype == DType::kFloat32) return q;
+  q.scale = spec.tensor.scale.value_or(input.scale);
+  q.zero_point = spec.tensor.zero_point.value_or(input.zero_point);
+  if (!(q.scale > 0))
+    throw Error("", "tensor.scale",
+                "a positive input scale for a " + std::string(DTypeName(q.dtype)) + " input",
+                "none in the model or the spec");
+  return q;
+}
+
+int64_t QuantizeValue(double real, const InputQuantization& q) {
+  // The input is a float32 tensor value and the scale a float32 from the model. TFLite 2.9's
+  // QUANTIZE kernel divides them in double (its params hold a double scale); numpy pipelines
+  // divide in float32. The two differ at exact half steps, so each rounding mode keeps its own.
+  const float value = float(real), scale = float(q.scale);
+  const float x = value / scale;
+  double r = 0;
+  switch (q.rounding) {
+    case Rounding::kHalfAwayFromZero:
+      r = std::round(double(value) / double(scale)) + double(q.zero_point);
+      break;
+    case Rounding::kHalfToEven:
+      r = double(std::nearbyint(x)) + double(q.zero_point);
+      break;
+    // Truncating pipelines cast after adding the zero point: astype(x / scale + zp).
+    case Rounding::kTruncate:
+      r = std::trunc(x + float(q.zero_point));
+      break;
+  }
+  auto [lo, hi] = Range(q.dtype);
+  return std::clamp(int64_t(r), lo, hi);
+}
+
+Image PlaceResized(const Image& image, const Spec& spec, const Transform& t) {
+  Image content = Resize(Crop(image, t.crop), t.content.width, t.content.height, spec.resize);
+  if (t.content == Rect{0, 0, t.target_width, t.target_height}) return content;
+  Image canvas(t.target_width, t.target_height, image.channels);
+  for (size_t i = 0; i < canvas.pixels.size(); ++i)
+    canvas.pixels[i] = uint8_t(spec.geometry.pad_value[std::min<size_t>(i % image.channels, 2)]);
+  size_t row = size_t(content.width) * image.channels;
+  for (int y = 0; y < content.height; ++y)
+    std::copy_n(content.row(y), row,
+                canvas.row(t.content.y + y) + size_t(t.content.x) * image.channels);
+  return canvas;
+}
+
+Preprocessed Preprocess(const Image& decoded, const Spec& spec, const ModelInput& input,
+                        const PreprocessOptions& options) {
+  if (input.channels != 1 && input.channels != 3)
+    throw Error("", "model input", "1 or 3 channels", std::to_string(input.channels));
+  int w = spec.tensor.width ? spec.tensor.width : input.width;
+  int h = spec.tensor.height ? spec.tensor.height : input.height;
+  int c = input.channels;
+  InputQuantization q = ResolveQuantization(spec, input);
+  Image image = MatchChannels(decoded, c);
+  bool bgr = c == 3 && spec.input.channel_order == ChannelOrder::kBgr;
+  auto channel = [bgr](int ch) { return bgr ? 2 - ch : ch; };
+
+  Preprocessed out;
+  out.transform = ComputeTransform(spec.geometry, image.width, image.height, w, h);
+  auto trace = [&](std::string name, TensorData data) {
+    if (options.trace) out.trace.push_back({std::move(name), std::move(data)});
+  };
+  if (options.trace) {
+    TensorData d = Hwc(DType::kUInt8, image.height, image.width, c);
+    d.bytes = image.pixels;
+    trace("decoded", std::move(d));
+  }
+
+  if (IsFloatDialect(spec.resize.dialect)) {
+    // tf.image.resize returns floats: resize, pad, then normalize without rounding to 8 bits.
+    const Transform& t = out.transform;
+    ImageF content = ResizeF(Crop(image, t.crop), t.content.width, t.content.height, spec.resize);
+    ImageF canvas(w, h, c);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x)
+        for (int ch = 0; ch < c; ++ch) {
+          bool inside = x >= t.content.x && x < t.content.x + t.content.width && y >= t.content.y &&
+                        y < t.content.y + t.content.height;
+          canvas.pixels[(size_t(y) * w + x) * c + ch] =
+              inside ? content.at(x - t.content.x, y - t.content.y, ch)
+                     : float(spec.geometry.pad_value[size_t(ch)]);
+        }
+    if (options.trace) {
+      TensorData d = Hwc(DType::kFloat32, h, w, c);
+      std::memcpy(d.bytes.data(), canvas.pixels.data(), d.bytes.size());
+      trace("resized", std::move(d));
+    }
+    auto norm = [&](int y, int x, int ch) {
+      int src = channel(ch);
+      return (canvas.at(x, y, src) - float(spec.normalize.mean[size_t(ch)])) /
+             float(spec.normalize.std[size_t(ch)]);
+    };
+    if (options.trace) trace("normalized", Finish(h, w, c, {DType::kFloat32}, Layout::kNhwc, norm));
+    out.tensor = Finish(h, w, c, q, spec.tensor.layout, norm);
+    if (options.trace) trace("quantized", out.tensor);
+    return out;
+  }
+
+  Image placed = PlaceResized(image, spec, out.transform);
+  if (options.trace) {
+    TensorData d = Hwc(DType::kUInt8, h, w, c);
+    for (size_t i = 0; i < placed.pixels.size(); ++i)
+      d.bytes[i] = placed.pixels[i - i % c + size_t(channel(int(i % c)))];
+    trace("resized", std::move(d));
+  }
+  auto norm = [&](int y, int x, int ch) {
+    return double(Normalize(placed.at(x, y, channel(ch)), ch, spec.normalize));
+  };
+  if (options.trace) trace("normalized", Finish(h, w, c, {DType::kFloat32}, Layout::kNhwc, norm));
+  if (options.fused && q.dtype != DType::kFloat32) {
+    // 8-bit pixels take 256 values per channel: normalize + quantize becomes a table lookup.
+    std::array<std::array<int64_t, 256>, 3> lut{};
+    for (int ch = 0; ch < c; ++ch)
+      for (int v = 0; v < 256; ++v)
+        lut[size_t(ch)][size_t(v)] = QuantizeValue(Normalize(uint8_t(v), ch, spec.normalize), q);
+    TensorData t(q.dtype, spec.tensor.layout == Layout::kNhwc ? std::vector<int>{1, h, w, c}
+                                                              : std::vector<int>{1, c, h, w});
+    size_t plane = size_t(w) * h;
+    for (size_t p = 0; p < plane; ++p)
+      for (int ch = 0; ch < c; ++ch) {
+        int64_t v = lut[size_t(ch)][placed.pixels[p * c + size_t(channel(ch))]];
+        size_t i = spec.tensor.layout == Layout::kNhwc ? p * c + size_t(ch) : ch * plane + p;
+        if (q.dtype == DType::kUInt8)
+          t.bytes[i] = uint8_t(v);
+        else if (q.dtype == DType::kInt8)
+          t.bytes[i] = uint8_t(int8_t(v));
+        else
+          t.as<int16_t>()[i] = int16_t(v);
+      }
+    out.tensor = std::move(t);
+  } else {
+    out.tensor = Finish(h, w, c, q, spec.tensor.layout, norm);
+  }
+  if (options.trace) trace("quantized", out.tensor);
+  return out;
+}
+
+}  // namespace lockstep
