@@ -38,18 +38,22 @@ Image ToGray(const Image& rgb) {
   return g;
 }
 
-Image MatchChannels(const Image& image, int channels) {
-  if (channels == 1) return image.channels == 1 ? image : ToGray(ToRgb(image));
-  return ToRgb(image);
+// `image` with the model's channel count: itself when it already fits (no copy), else converted
+// into `storage`.
+const Image& MatchChannels(const Image& image, int channels, Image& storage) {
+  if (image.channels == channels) return image;
+  storage = channels == 1 ? ToGray(ToRgb(image)) : ToRgb(image);
+  return storage;
 }
 
-Image Crop(const Image& src, const Rect& r) {
+// The crop of `src`: itself when the crop is all of it (no copy), else copied into `storage`.
+const Image& Crop(const Image& src, const Rect& r, Image& storage) {
   if (r.x == 0 && r.y == 0 && r.width == src.width && r.height == src.height) return src;
-  Image out(r.width, r.height, src.channels);
+  storage = Image(r.width, r.height, src.channels);
   size_t row = size_t(r.width) * src.channels;
   for (int y = 0; y < r.height; ++y)
-    std::copy_n(src.row(r.y + y) + size_t(r.x) * src.channels, row, out.row(y));
-  return out;
+    std::copy_n(src.row(r.y + y) + size_t(r.x) * src.channels, row, storage.row(y));
+  return storage;
 }
 
 // The normalized float of one 8-bit value, in float32 as numpy and TFLite compute it.
@@ -133,7 +137,9 @@ int64_t QuantizeValue(double real, const InputQuantization& q) {
 }
 
 Image PlaceResized(const Image& image, const Spec& spec, const Transform& t) {
-  Image content = Resize(Crop(image, t.crop), t.content.width, t.content.height, spec.resize);
+  Image cropped;
+  Image content =
+      Resize(Crop(image, t.crop, cropped), t.content.width, t.content.height, spec.resize);
   if (t.content == Rect{0, 0, t.target_width, t.target_height}) return content;
   Image canvas(t.target_width, t.target_height, image.channels);
   for (size_t i = 0; i < canvas.pixels.size(); ++i)
@@ -153,7 +159,8 @@ Preprocessed Preprocess(const Image& decoded, const Spec& spec, const ModelInput
   int h = spec.tensor.height ? spec.tensor.height : input.height;
   int c = input.channels;
   InputQuantization q = ResolveQuantization(spec, input);
-  Image image = MatchChannels(decoded, c);
+  Image converted;
+  const Image& image = MatchChannels(decoded, c, converted);
   bool bgr = c == 3 && spec.input.channel_order == ChannelOrder::kBgr;
   auto channel = [bgr](int ch) { return bgr ? 2 - ch : ch; };
 
@@ -171,7 +178,9 @@ Preprocessed Preprocess(const Image& decoded, const Spec& spec, const ModelInput
   if (IsFloatDialect(spec.resize.dialect)) {
     // tf.image.resize returns floats: resize, pad, then normalize without rounding to 8 bits.
     const Transform& t = out.transform;
-    ImageF content = ResizeF(Crop(image, t.crop), t.content.width, t.content.height, spec.resize);
+    Image cropped;
+    ImageF content =
+        ResizeF(Crop(image, t.crop, cropped), t.content.width, t.content.height, spec.resize);
     ImageF canvas(w, h, c);
     for (int y = 0; y < h; ++y)
       for (int x = 0; x < w; ++x)

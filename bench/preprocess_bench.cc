@@ -1,0 +1,88 @@
+// A decoded 1920x1080 RGB image to a 300x300 uint8 input quantized with scale 1/128 and zero
+// point 128 ([-1,1] normalization), one thread: lockstep's fused opencv-dialect path against
+// OpenCV as a user writes it (cv::resize INTER_LINEAR, then normalize and quantize with cv
+// calls). The bench first checks that both give the same bytes.
+#include <benchmark/benchmark.h>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "lockstep/preprocess.h"
+
+namespace {
+using namespace lockstep;
+
+const ModelInput kInput{.width = 300, .height = 300, .channels = 3, .dtype = DType::kUInt8,
+                        .scale = 0.0078125, .zero_point = 128};
+
+Image Photo() {
+  // Smooth gradients plus noise: a camera frame's statistics matter little to these kernels.
+  Image im(1920, 1080, 3);
+  std::mt19937 rng(7);
+  for (int y = 0; y < im.height; ++y)
+    for (int x = 0; x < im.width; ++x)
+      for (int c = 0; c < 3; ++c)
+        im.at(x, y, c) = uint8_t((x * (c + 1) / 8 + y / 5 + int(rng() % 24)) & 0xff);
+  return im;
+}
+
+Spec OpenCvSpec() {
+  Spec s;  // stretch, opencv bilinear
+  s.normalize.mean = {127.5, 127.5, 127.5};
+  s.normalize.std = {127.5, 127.5, 127.5};
+  s.tensor.rounding = Rounding::kHalfToEven;  // cv's rounding (cvRound) is half to even
+  return s;
+}
+
+// What a user writes with OpenCV: resize, float, (x - 127.5) / 127.5, / scale, round, + zp.
+cv::Mat OpenCvPipeline(const cv::Mat& rgb) {
+  cv::Mat resized, f, q;
+  cv::resize(rgb, resized, cv::Size(300, 300), 0, 0, cv::INTER_LINEAR);
+  resized.convertTo(f, CV_32F);
+  cv::subtract(f, cv::Scalar::all(127.5), f);
+  cv::divide(f, cv::Scalar::all(127.5), f);
+  cv::divide(f, cv::Scalar::all(0.0078125), f);
+  f.convertTo(q, CV_32S);  // cvRound
+  cv::add(q, cv::Scalar::all(128), q);
+  q.convertTo(q, CV_8U);  // saturating
+  return q;
+}
+
+size_t Mismatches() {
+  Image image = Photo();
+  cv::Mat rgb(image.height, image.width, CV_8UC3, image.pixels.data());
+  cv::Mat cv_out = OpenCvPipeline(rgb);
+  TensorData ours = Preprocess(image, OpenCvSpec(), kInput).tensor;
+  size_t n = 0;
+  for (size_t i = 0; i < ours.bytes.size(); ++i) n += ours.bytes[i] != cv_out.data[i];
+  return n;
+}
+
+void BM_LockstepFusedOpenCvDialect(benchmark::State& state) {
+  const Image image = Photo();
+  const Spec spec = OpenCvSpec();
+  for (auto _ : state) benchmark::DoNotOptimize(Preprocess(image, spec, kInput).tensor.bytes);
+  state.counters["mismatched_bytes_vs_opencv"] = double(Mismatches());
+}
+BENCHMARK(BM_LockstepFusedOpenCvDialect)->Unit(benchmark::kMicrosecond);
+
+void BM_OpenCvResizeNormalizeQuantize(benchmark::State& state) {
+  cv::setNumThreads(1);
+  Image image = Photo();
+  cv::Mat rgb(image.height, image.width, CV_8UC3, image.pixels.data());
+  for (auto _ : state) benchmark::DoNotOptimize(OpenCvPipeline(rgb).data);
+}
+BENCHMARK(BM_OpenCvResizeNormalizeQuantize)->Unit(benchmark::kMicrosecond);
+
+void BM_LockstepFusedPillowDialect(benchmark::State& state) {
+  const Image image = Photo();
+  Spec spec = OpenCvSpec();
+  spec.resize.dialect = ResizeDialect::kPillow;
+  for (auto _ : state) benchmark::DoNotOptimize(Preprocess(image, spec, kInput).tensor.bytes);
+}
+BENCHMARK(BM_LockstepFusedPillowDialect)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
