@@ -1,10 +1,41 @@
+// lockstep inspect MODEL [--json]: the facts that decide how a model must be fed and read.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
 #include "cli/commands.h"
 #include "lockstep/error.h"
+#include "lockstep/inspect.h"
+#include "lockstep/model_io.h"
 
 namespace lockstep::cli {
 
-void AddInspectCommand(CLI::App& app, int& /*exit_code*/) {
-  app.add_subcommand("inspect", "(not yet built)")->callback([] { throw Error("inspect: not yet built"); });
+void AddInspectCommand(CLI::App& app, int& exit_code) {
+  struct Args {
+    std::string model;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "inspect",
+      "Show a model's inputs, outputs, quantization, metadata, Edge TPU split and "
+      "detection post-processing");
+  cmd->add_option("MODEL", args->model, "a .tflite file")->required();
+  cmd->add_flag("--json", args->json, "print JSON instead of text");
+  cmd->callback([args, &exit_code] {
+    std::filesystem::path path(args->model);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw Error(args->model, "MODEL", "an existing .tflite file",
+                  std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
+    ModelReport report = Inspect(ReadModelFile(path), args->model);
+    if (args->json)
+      std::cout << ToJson(report).dump(2) << "\n";
+    else
+      std::cout << ToText(report);
+    exit_code = 0;
+  });
 }
 
 }  // namespace lockstep::cli
