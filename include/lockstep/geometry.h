@@ -26,6 +26,8 @@ struct Transform {
   int target_width = 0, target_height = 0;  // the model input
   Rect crop;     // the part of the source that is resized (all of it but for center_crop)
   Rect content;  // where the resized crop lands in the target; the rest is pad
+  // The content's exact origin in the target: content.x/y, except for MediaPipe's fractional pads.
+  double origin_x = 0, origin_y = 0;
   // Target pixels per source pixel. Usually content/crop, but a letterbox keeps its ratio r
   // (Ultralytics' scale_boxes divides by r, not by the rounded size).
   double scale_x = 1, scale_y = 1;

@@ -23,6 +23,8 @@ enum class LetterboxRounding {
   kUltralytics,  // size round-half-even(w*r); pads round(d-0.1) / round(d+0.1)
   kPycoral,      // size int(w*r) (truncation)
   kFloor,        // size floor(w*r); pads floor(d) / the rest
+  kMediapipe,    // no rounding: MediaPipe warps, so the pads are fractions (pixels placed at the
+                 // nearest integers; the inverse uses the exact fractions, as MediaPipe does)
 };
 enum class ResizeDialect { kOpenCV, kPillow, kTf, kTfLegacy };
 enum class Interpolation { kNearest, kBilinear, kArea, kBicubic };

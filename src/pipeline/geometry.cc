@@ -29,11 +29,11 @@ std::string Size(int w, int h) { return std::to_string(w) + "x" + std::to_string
 }  // namespace
 
 Point Transform::Forward(Point p) const {
-  return {(p.x - crop.x) * scale_x + content.x, (p.y - crop.y) * scale_y + content.y};
+  return {(p.x - crop.x) * scale_x + origin_x, (p.y - crop.y) * scale_y + origin_y};
 }
 
 Point Transform::Inverse(Point p) const {
-  return {(p.x - content.x) / scale_x + crop.x, (p.y - content.y) / scale_y + crop.y};
+  return {(p.x - origin_x) / scale_x + crop.x, (p.y - origin_y) / scale_y + crop.y};
 }
 
 Box Transform::Inverse(const Box& b) const {
@@ -67,6 +67,9 @@ Transform ComputeTransform(const GeometrySpec& g, int sw, int sh, int tw, int th
         case LetterboxRounding::kFloor:
           nw = static_cast<int>(std::floor(sw * r)), nh = static_cast<int>(std::floor(sh * r));
           break;
+        case LetterboxRounding::kMediapipe:
+          nw = static_cast<int>(std::lround(sw * r)), nh = static_cast<int>(std::lround(sh * r));
+          break;
       }
       nw = std::clamp(nw, 1, tw), nh = std::clamp(nh, 1, th);
       auto [left, right] = SplitPad(tw - nw, g);
@@ -74,6 +77,12 @@ Transform ComputeTransform(const GeometrySpec& g, int sw, int sh, int tw, int th
       (void)right, (void)bottom;
       t.content = {left, top, nw, nh};
       t.scale_x = t.scale_y = r;
+      if (g.rounding == LetterboxRounding::kMediapipe && g.placement == Placement::kCenter) {
+        t.origin_x = (tw - sw * r) / 2, t.origin_y = (th - sh * r) / 2;
+        t.content.x = static_cast<int>(std::lround(t.origin_x));
+        t.content.y = static_cast<int>(std::lround(t.origin_y));
+        return t;
+      }
       break;
     }
     case GeometryMode::kCenterCrop: {
@@ -103,6 +112,7 @@ Transform ComputeTransform(const GeometrySpec& g, int sw, int sh, int tw, int th
       break;
     }
   }
+  t.origin_x = t.content.x, t.origin_y = t.content.y;
   return t;
 }
 

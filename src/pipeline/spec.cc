@@ -33,10 +33,11 @@ constexpr Names<GeometryMode, 4> kGeometryMode{{{{GeometryMode::kStretch, "stret
                                                  {GeometryMode::kPadOnly, "pad_only"}}}};
 constexpr Names<Placement, 2> kPlacement{
     {{{Placement::kCenter, "center"}, {Placement::kTopLeft, "top_left"}}}};
-constexpr Names<LetterboxRounding, 3> kLetterboxRounding{
+constexpr Names<LetterboxRounding, 4> kLetterboxRounding{
     {{{LetterboxRounding::kUltralytics, "ultralytics"},
       {LetterboxRounding::kPycoral, "pycoral"},
-      {LetterboxRounding::kFloor, "floor"}}}};
+      {LetterboxRounding::kFloor, "floor"},
+      {LetterboxRounding::kMediapipe, "mediapipe"}}}};
 constexpr Names<ResizeDialect, 4> kDialect{{{{ResizeDialect::kOpenCV, "opencv"},
                                              {ResizeDialect::kPillow, "pillow"},
                                              {ResizeDialect::kTf, "tf"},

@@ -62,6 +62,19 @@ TEST(Geometry, PycoralTruncatesTheSizeAndPlacesTopLeft) {
   EXPECT_EQ(t.content, (Rect{0, 0, 300, 199}));
 }
 
+TEST(Geometry, MediapipeLetterboxInvertsWithTheExactFractionalPad) {
+  // 426x640 into 320x320: r = 0.5, content 213 wide, pad 53.5 on each side. MediaPipe removes
+  // the letterbox as x' = (x/W - left)/(1 - left - right) with left = right = 53.5/320.
+  Transform t = ComputeTransform(Letterbox(LetterboxRounding::kMediapipe), 426, 640, 320, 320);
+  EXPECT_EQ(t.content, (Rect{54, 0, 213, 320}));  // pixels placed at the nearest integer
+  EXPECT_DOUBLE_EQ(t.origin_x, 53.5);
+  const double left = 53.5 / 320, right = 53.5 / 320;
+  for (double x : {53.5, 100.0, 266.5}) {
+    double mediapipe = (x / 320 - left) / (1 - left - right) * 426;
+    EXPECT_NEAR(t.Inverse(Point{x, 0}).x, mediapipe, 1e-9);
+  }
+}
+
 TEST(Geometry, LetterboxWithoutScaleUpKeepsSmallImagesAtTheirSize) {
   GeometrySpec g = Letterbox(LetterboxRounding::kUltralytics);
   g.scale_up = false;
