@@ -97,6 +97,50 @@ TensorData Finish(int h, int w, int c, const InputQuantization& q, Layout layout
   return out;
 }
 
+// 8-bit pixels take 256 values per channel, so normalize + quantize is a table lookup per
+// channel: the same QuantizeValue arithmetic, done 768 times instead of once per element.
+TensorData FusedLookup(const Image& placed, const Spec& spec, const InputQuantization& q,
+                       bool bgr) {
+  const int w = placed.width, h = placed.height, c = placed.channels;
+  const bool nhwc = spec.tensor.layout == Layout::kNhwc;
+  TensorData t(q.dtype, nhwc ? std::vector<int>{1, h, w, c} : std::vector<int>{1, c, h, w});
+  std::array<std::array<int16_t, 256>, 3> lut{};
+  for (int ch = 0; ch < c; ++ch)
+    for (int v = 0; v < 256; ++v)
+      lut[size_t(ch)][size_t(v)] =
+          int16_t(QuantizeValue(Normalize(uint8_t(v), ch, spec.normalize), q));
+  const size_t plane = size_t(w) * h;
+  const uint8_t* src = placed.pixels.data();
+  // Output channel ch reads source channel src_of[ch] (reversed for a BGR model).
+  const int src_of[3] = {bgr ? 2 : 0, 1, bgr ? 0 : 2};
+  auto store = [&](auto* dst) {
+    using T = std::remove_pointer_t<decltype(dst)>;
+    if (c == 3 && nhwc) {
+      const auto &l0 = lut[0], &l1 = lut[1], &l2 = lut[2];
+      for (size_t p = 0; p < plane; ++p, src += 3, dst += 3) {
+        dst[0] = T(l0[src[src_of[0]]]);
+        dst[1] = T(l1[src[src_of[1]]]);
+        dst[2] = T(l2[src[src_of[2]]]);
+      }
+      return;
+    }
+    for (int ch = 0; ch < c; ++ch) {
+      const auto& l = lut[size_t(ch)];
+      const size_t from = c == 1 ? 0 : size_t(src_of[ch]);
+      for (size_t p = 0; p < plane; ++p)
+        dst[nhwc ? p * size_t(c) + size_t(ch) : size_t(ch) * plane + p] =
+            T(l[src[p * size_t(c) + from]]);
+    }
+  };
+  if (q.dtype == DType::kUInt8)
+    store(t.as<uint8_t>().data());
+  else if (q.dtype == DType::kInt8)
+    store(reinterpret_cast<int8_t*>(t.bytes.data()));
+  else
+    store(t.as<int16_t>().data());
+  return t;
+}
+
 }  // namespace
 
 InputQuantization ResolveQuantization(const Spec& spec, const ModelInput& input) {
@@ -219,26 +263,7 @@ Preprocessed Preprocess(const Image& decoded, const Spec& spec, const ModelInput
   };
   if (options.trace) trace("normalized", Finish(h, w, c, {DType::kFloat32}, Layout::kNhwc, norm));
   if (options.fused && q.dtype != DType::kFloat32) {
-    // 8-bit pixels take 256 values per channel: normalize + quantize becomes a table lookup.
-    std::array<std::array<int64_t, 256>, 3> lut{};
-    for (int ch = 0; ch < c; ++ch)
-      for (int v = 0; v < 256; ++v)
-        lut[size_t(ch)][size_t(v)] = QuantizeValue(Normalize(uint8_t(v), ch, spec.normalize), q);
-    TensorData t(q.dtype, spec.tensor.layout == Layout::kNhwc ? std::vector<int>{1, h, w, c}
-                                                              : std::vector<int>{1, c, h, w});
-    size_t plane = size_t(w) * h;
-    for (size_t p = 0; p < plane; ++p)
-      for (int ch = 0; ch < c; ++ch) {
-        int64_t v = lut[size_t(ch)][placed.pixels[p * c + size_t(channel(ch))]];
-        size_t i = spec.tensor.layout == Layout::kNhwc ? p * c + size_t(ch) : ch * plane + p;
-        if (q.dtype == DType::kUInt8)
-          t.bytes[i] = uint8_t(v);
-        else if (q.dtype == DType::kInt8)
-          t.bytes[i] = uint8_t(int8_t(v));
-        else
-          t.as<int16_t>()[i] = int16_t(v);
-      }
-    out.tensor = std::move(t);
+    out.tensor = FusedLookup(placed, spec, q, bgr);
   } else {
     out.tensor = Finish(h, w, c, q, spec.tensor.layout, norm);
   }
