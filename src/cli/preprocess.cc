@@ -1,6 +1,7 @@
 // lockstep preprocess --model M [--spec S] IMAGE --out x.npy [--trace DIR]
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "cli/commands.h"
 #include "lockstep/decode.h"
@@ -15,17 +16,22 @@ namespace fs = std::filesystem;
 void AddPreprocessCommand(CLI::App& app, int& /*exit_code*/) {
   auto* cmd = app.add_subcommand(
       "preprocess", "Write the exact input tensor the model gets for an image (and every stage)");
-  static std::string model_path, spec_path, image_path, out_path, trace_dir;
-  static bool reference = false;
-  static int64_t max_pixels = DecodeOptions{}.max_pixels;
-  cmd->add_option("--model", model_path, "the .tflite model")->required();
-  cmd->add_option("--spec", spec_path, "the pipeline spec (default: derived from the model)");
-  cmd->add_option("IMAGE", image_path, "a JPEG, PNG or BMP image")->required();
-  cmd->add_option("--out", out_path, "the tensor as .npy")->required();
-  cmd->add_option("--trace", trace_dir, "write every stage here (.npy, and .png for images)");
-  cmd->add_flag("--reference", reference, "compute every stage in float (no fused lookup)");
-  cmd->add_option("--max-pixels", max_pixels, "refuse larger images (decompression bombs)");
-  cmd->callback([] {
+  struct Args {
+    std::string model_path, spec_path, image_path, out_path, trace_dir;
+    bool reference = false;
+    int64_t max_pixels = DecodeOptions{}.max_pixels;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--model", a->model_path, "the .tflite model")->required();
+  cmd->add_option("--spec", a->spec_path, "the pipeline spec (default: derived from the model)");
+  cmd->add_option("IMAGE", a->image_path, "a JPEG, PNG or BMP image")->required();
+  cmd->add_option("--out", a->out_path, "the tensor as .npy")->required();
+  cmd->add_option("--trace", a->trace_dir, "write every stage here (.npy, and .png for images)");
+  cmd->add_flag("--reference", a->reference, "compute every stage in float (no fused lookup)");
+  cmd->add_option("--max-pixels", a->max_pixels, "refuse larger images (decompression bombs)");
+  cmd->callback([a] {
+    const auto& [model_path, spec_path, image_path, out_path, trace_dir, reference, max_pixels] =
+        *a;
     Model model = ReadModelFile(model_path);
     ModelInput input = ModelInputOf(model, model_path);
     Spec spec;

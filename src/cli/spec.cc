@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "cli/commands.h"
 #include "lockstep/error.h"
@@ -30,17 +31,20 @@ void AddSpecCommand(CLI::App& app, int& exit_code) {
   auto* derive = spec->add_subcommand(
       "from-model",
       "A spec from the model's tensors and metadata; each field marked fact or assumption");
-  static std::string model_path, out_path;
-  derive->add_option("MODEL", model_path, "the .tflite model")->required();
-  derive->add_option("--out", out_path, "write the spec here instead of standard output");
-  derive->callback([] {
-    Model model = ReadModelFile(model_path);
-    Spec s = SpecFromModel(model, model_path);
+  struct DeriveArgs {
+    std::string model, out;
+  };
+  auto d = std::make_shared<DeriveArgs>();
+  derive->add_option("MODEL", d->model, "the .tflite model")->required();
+  derive->add_option("--out", d->out, "write the spec here instead of standard output");
+  derive->callback([d] {
+    Model model = ReadModelFile(d->model);
+    Spec s = SpecFromModel(model, d->model);
     std::string json = ToJson(s).dump(2) + "\n";
-    if (out_path.empty())
+    if (d->out.empty())
       std::cout << json;
     else
-      WriteText(json, out_path);
+      WriteText(json, d->out);
     std::cerr
         << "Where each field comes from (confirm the assumptions with the training script):\n";
     for (const auto& p : s.provenance)
@@ -49,18 +53,21 @@ void AddSpecCommand(CLI::App& app, int& exit_code) {
   });
 
   auto* check = spec->add_subcommand("check", "Check a spec against a model (exit 1 on errors)");
-  static std::string spec_path, check_model;
-  static bool json = false;
-  check->add_option("SPEC", spec_path, "the pipeline spec (JSON)")->required();
-  check->add_option("MODEL", check_model, "the .tflite model")->required();
-  check->add_flag("--json", json, "findings as JSON");
-  check->callback([&exit_code] {
-    Spec s = ReadSpecFile(spec_path);
-    Model model = ReadModelFile(check_model);
-    std::vector<Finding> findings = CheckSpec(s, model, check_model);
-    if (json) {
+  struct CheckArgs {
+    std::string spec, model;
+    bool json = false;
+  };
+  auto c = std::make_shared<CheckArgs>();
+  check->add_option("SPEC", c->spec, "the pipeline spec (JSON)")->required();
+  check->add_option("MODEL", c->model, "the .tflite model")->required();
+  check->add_flag("--json", c->json, "findings as JSON");
+  check->callback([c, &exit_code] {
+    Spec s = ReadSpecFile(c->spec);
+    Model model = ReadModelFile(c->model);
+    std::vector<Finding> findings = CheckSpec(s, model, c->model);
+    if (c->json) {
       nlohmann::json out = {
-          {"spec", spec_path}, {"model", check_model}, {"findings", nlohmann::json::array()}};
+          {"spec", c->spec}, {"model", c->model}, {"findings", nlohmann::json::array()}};
       for (const auto& f : findings)
         out["findings"].push_back({{"code", f.code},
                                    {"severity", SeverityName(f.severity)},
@@ -71,7 +78,7 @@ void AddSpecCommand(CLI::App& app, int& exit_code) {
                                    {"fix", f.fix}});
       std::cout << out.dump(2) << "\n";
     } else if (findings.empty()) {
-      std::cout << spec_path << " agrees with " << check_model << "\n";
+      std::cout << c->spec << " agrees with " << c->model << "\n";
     } else {
       for (const auto& f : findings)
         std::cout << SeverityName(f.severity) << " " << f.code << " at " << f.field
