@@ -3,6 +3,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "lockstep/decode.h"
 #include "lockstep/error.h"
@@ -98,47 +99,79 @@ TensorData Finish(int h, int w, int c, const InputQuantization& q, Layout layout
 }
 
 // 8-bit pixels take 256 values per channel, so normalize + quantize is a table lookup per
-// channel: the same QuantizeValue arithmetic, done 768 times instead of once per element.
-TensorData FusedLookup(const Image& placed, const Spec& spec, const InputQuantization& q,
-                       bool bgr) {
-  const int w = placed.width, h = placed.height, c = placed.channels;
-  const bool nhwc = spec.tensor.layout == Layout::kNhwc;
-  TensorData t(q.dtype, nhwc ? std::vector<int>{1, h, w, c} : std::vector<int>{1, c, h, w});
-  std::array<std::array<int16_t, 256>, 3> lut{};
-  for (int ch = 0; ch < c; ++ch)
-    for (int v = 0; v < 256; ++v)
-      lut[size_t(ch)][size_t(v)] =
-          int16_t(QuantizeValue(Normalize(uint8_t(v), ch, spec.normalize), q));
-  const size_t plane = size_t(w) * h;
-  const uint8_t* src = placed.pixels.data();
-  // Output channel ch reads source channel src_of[ch] (reversed for a BGR model).
-  const int src_of[3] = {bgr ? 2 : 0, 1, bgr ? 0 : 2};
-  auto store = [&](auto* dst) {
-    using T = std::remove_pointer_t<decltype(dst)>;
-    if (c == 3 && nhwc) {
-      const auto &l0 = lut[0], &l1 = lut[1], &l2 = lut[2];
-      for (size_t p = 0; p < plane; ++p, src += 3, dst += 3) {
-        dst[0] = T(l0[src[src_of[0]]]);
-        dst[1] = T(l1[src[src_of[1]]]);
-        dst[2] = T(l2[src[src_of[2]]]);
+// channel: the same QuantizeValue arithmetic, done 768 times instead of once per element. The
+// writer takes the resized image row by row, so the resize can hand over each row as it is made.
+class FusedWriter {
+ public:
+  FusedWriter(int w, int h, int c, const Spec& spec, const InputQuantization& q, bool bgr)
+      : w_(w),
+        h_(h),
+        c_(c),
+        nhwc_(spec.tensor.layout == Layout::kNhwc),
+        dtype_(q.dtype),
+        tensor_(q.dtype, nhwc_ ? std::vector<int>{1, h, w, c} : std::vector<int>{1, c, h, w}) {
+    for (int ch = 0; ch < c; ++ch)
+      for (int v = 0; v < 256; ++v)
+        lut_[size_t(ch)][size_t(v)] =
+            int16_t(QuantizeValue(Normalize(uint8_t(v), ch, spec.normalize), q));
+    // Output channel ch reads source channel src_of_[ch] (reversed for a BGR model).
+    src_of_ = {bgr ? 2 : 0, 1, bgr ? 0 : 2};
+  }
+
+  // Row y of the resized (or placed) image, w * c bytes.
+  void Row(int y, const uint8_t* src) {
+    if (dtype_ == DType::kUInt8)
+      Store(y, src, tensor_.as<uint8_t>().data());
+    else if (dtype_ == DType::kInt8)
+      Store(y, src, reinterpret_cast<int8_t*>(tensor_.bytes.data()));
+    else
+      Store(y, src, tensor_.as<int16_t>().data());
+  }
+
+  TensorData Take() { return std::move(tensor_); }
+
+ private:
+  template <typename T>
+  void Store(int y, const uint8_t* src, T* out) const {
+    const size_t plane = size_t(w_) * h_, c = size_t(c_);
+    if (c_ == 3 && nhwc_) {
+      // Locals, not members: stores through a byte pointer may alias anything, which would
+      // make the compiler reload every member each pixel.
+      const int16_t *l0 = lut_[0].data(), *l1 = lut_[1].data(), *l2 = lut_[2].data();
+      const int s0 = src_of_[0], s1 = src_of_[1], s2 = src_of_[2];
+      T* dst = out + size_t(y) * w_ * 3;
+      const uint8_t* const end = src + size_t(w_) * 3;
+      for (; src != end; src += 3, dst += 3) {
+        const T a = T(l0[src[s0]]), b = T(l1[src[s1]]), d = T(l2[src[s2]]);
+        dst[0] = a;
+        dst[1] = b;
+        dst[2] = d;
       }
       return;
     }
-    for (int ch = 0; ch < c; ++ch) {
-      const auto& l = lut[size_t(ch)];
-      const size_t from = c == 1 ? 0 : size_t(src_of[ch]);
-      for (size_t p = 0; p < plane; ++p)
-        dst[nhwc ? p * size_t(c) + size_t(ch) : size_t(ch) * plane + p] =
-            T(l[src[p * size_t(c) + from]]);
+    for (int ch = 0; ch < c_; ++ch) {
+      const auto& l = lut_[size_t(ch)];
+      const size_t from = c_ == 1 ? 0 : size_t(src_of_[size_t(ch)]);
+      for (int x = 0; x < w_; ++x) {
+        const size_t p = size_t(y) * w_ + x;
+        out[nhwc_ ? p * c + size_t(ch) : size_t(ch) * plane + p] = T(l[src[size_t(x) * c + from]]);
+      }
     }
-  };
-  if (q.dtype == DType::kUInt8)
-    store(t.as<uint8_t>().data());
-  else if (q.dtype == DType::kInt8)
-    store(reinterpret_cast<int8_t*>(t.bytes.data()));
-  else
-    store(t.as<int16_t>().data());
-  return t;
+  }
+
+  int w_, h_, c_;
+  bool nhwc_;
+  DType dtype_;
+  TensorData tensor_;
+  std::array<std::array<int16_t, 256>, 3> lut_{};
+  std::array<int, 3> src_of_{};
+};
+
+TensorData FusedLookup(const Image& placed, const Spec& spec, const InputQuantization& q,
+                       bool bgr) {
+  FusedWriter writer(placed.width, placed.height, placed.channels, spec, q, bgr);
+  for (int y = 0; y < placed.height; ++y) writer.Row(y, placed.row(y));
+  return writer.Take();
 }
 
 }  // namespace
@@ -251,6 +284,17 @@ Preprocessed Preprocess(const Image& decoded, const Spec& spec, const ModelInput
     return out;
   }
 
+  // Stretched content fills the tensor: each resized row goes straight through the lookup, the
+  // resized image never exists whole.
+  if (options.fused && !options.trace && q.dtype != DType::kFloat32 &&
+      out.transform.content == Rect{0, 0, w, h}) {
+    FusedWriter writer(w, h, c, spec, q, bgr);
+    Image cropped;
+    ResizeRows(Crop(image, out.transform.crop, cropped), w, h, spec.resize,
+               [&](int y, const uint8_t* row) { writer.Row(y, row); });
+    out.tensor = writer.Take();
+    return out;
+  }
   Image placed = PlaceResized(image, spec, out.transform);
   if (options.trace) {
     TensorData d = Hwc(DType::kUInt8, h, w, c);

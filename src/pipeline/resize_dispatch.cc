@@ -72,6 +72,20 @@ Image Resize(const Image& image, int width, int height, const ResizeSpec& spec) 
   }
 }
 
+void ResizeRows(const Image& image, int width, int height, const ResizeSpec& spec,
+                const ResizedRowSink& row) {
+  Check(image, width, height, spec);
+  switch (spec.dialect) {
+    case ResizeDialect::kOpenCV:
+      return ResizeOpenCVRows(image, width, height, spec.interpolation, row);
+    case ResizeDialect::kPillow:
+      return ResizePillowRows(image, width, height, spec.interpolation, row);
+    default:
+      throw Error("resize", "resize.dialect", "opencv or pillow for an 8-bit result",
+                  std::string(Name(spec.dialect)), "tf dialects give floats: use ResizeF");
+  }
+}
+
 ImageF ResizeF(const Image& image, int width, int height, const ResizeSpec& spec) {
   Check(image, width, height, spec);
   switch (spec.dialect) {

@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "lockstep/resize.h"
 
 namespace lockstep {
@@ -87,11 +91,12 @@ LinearAxis LinearMap(int src, int dst, double scale, double inv_scale, bool area
 
 // The horizontal pass: exact Q11 sums s0*a0 + s1*a1, kept as (sum >> 4) in 16 bits because
 // that is all the vertical pass of OpenCV's 8-bit path uses. `Cn` fixed at compile time for speed.
+// This scalar loop is the reference; the SIMD loop below must give the same integers.
 template <int Cn>
-void HorizontalRow(const uint8_t* s, const std::vector<int>& ofs0, const std::vector<int>& ofs1,
-                   const std::vector<int16_t>& coef, int dw, int cn_runtime, int16_t* out) {
+void HorizontalRow(const uint8_t* s, const int* ofs0, const int* ofs1, const int16_t* coef,
+                   int from, int dw, int cn_runtime, int16_t* out) {
   const int cn = Cn > 0 ? Cn : cn_runtime;
-  for (int dx = 0; dx < dw; ++dx) {
+  for (int dx = from; dx < dw; ++dx) {
     const int a0 = coef[2 * dx], a1 = coef[2 * dx + 1];
     const uint8_t* p0 = s + ofs0[dx];
     const uint8_t* p1 = s + ofs1[dx];
@@ -100,20 +105,63 @@ void HorizontalRow(const uint8_t* s, const std::vector<int>& ofs0, const std::ve
   }
 }
 
+#if defined(__SSE2__)
+// Three channels, two output pixels per step, for the first `n` outputs (those whose right tap is
+// the next pixel and whose 8-byte load stays inside the row). One unaligned 8-byte load holds
+// both taps (p1 = p0 + 3); interleaving it with itself shifted by a pixel gives the (p0, p1)
+// pairs that pmaddwd multiplies by (a0, a1): the same exact integer sums as the scalar loop.
+// Each pixel's four 16-bit results are stored overlapping the next pixel's (the fourth lane is
+// scratch), so `out` needs one spare int16 after the row.
+int HorizontalRow3Sse2(const uint8_t* s, const int* ofs0, const int32_t* coef_pair, int n,
+                       int16_t* out) {
+  const __m128i zero = _mm_setzero_si128();
+  auto pairs = [](const uint8_t* p) {
+    const __m128i v = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
+    return _mm_unpacklo_epi8(v, _mm_srli_epi64(v, 24));  // c0 d0 c1 d1 c2 d2 ..
+  };
+  int dx = 0;
+  for (; dx + 2 <= n; dx += 2) {
+    const __m128i ab = _mm_unpacklo_epi64(pairs(s + ofs0[dx]), pairs(s + ofs0[dx + 1]));
+    const __m128i a = _mm_madd_epi16(_mm_unpacklo_epi8(ab, zero), _mm_set1_epi32(coef_pair[dx]));
+    const __m128i b =
+        _mm_madd_epi16(_mm_unpackhi_epi8(ab, zero), _mm_set1_epi32(coef_pair[dx + 1]));
+    // Sums are at most 255 * 2 * 2048 >> 4, so packing to 16 bits never saturates.
+    const __m128i r = _mm_packs_epi32(_mm_srai_epi32(a, 4), _mm_srai_epi32(b, 4));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + 3 * dx), r);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + 3 * dx + 3), _mm_unpackhi_epi64(r, r));
+  }
+  return dx;
+}
+#endif
+
 // The vertical pass keeps 16-bit precision as OpenCV's 8-bit path does (its SIMD loop and its
 // scalar tail agree): each shifted horizontal sum is multiplied by the Q11 weight keeping the
 // high 16 bits, and the two terms are rounded by (v + 2) >> 2.
 void VerticalRow(const int16_t* h0, const int16_t* h1, int b0, int b1, int width, uint8_t* d) {
   const int16_t w0 = static_cast<int16_t>(b0), w1 = static_cast<int16_t>(b1);
-  for (int x = 0; x < width; ++x) {
+  int x = 0;
+#if defined(__SSE2__)
+  // pmulhw is exactly (h * w) >> 16; packus is the clamp to 0..255.
+  const __m128i v0 = _mm_set1_epi16(w0), v1 = _mm_set1_epi16(w1), two = _mm_set1_epi16(2);
+  auto eight = [&](int i) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h0 + i));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h1 + i));
+    const __m128i v = _mm_add_epi16(_mm_mulhi_epi16(a, v0), _mm_mulhi_epi16(b, v1));
+    return _mm_srai_epi16(_mm_add_epi16(v, two), 2);
+  };
+  for (; x + 16 <= width; x += 16)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(d + x), _mm_packus_epi16(eight(x), eight(x + 8)));
+#endif
+  for (; x < width; ++x) {
     const int v =
         static_cast<int16_t>((h0[x] * w0) >> 16) + static_cast<int16_t>((h1[x] * w1) >> 16);
     d[x] = static_cast<uint8_t>(std::clamp((v + 2) >> 2, 0, 255));
   }
 }
 
-Image Linear(const Image& in, int dw, int dh, double scale_x, double scale_y, double inv_x,
-             double inv_y, bool area_mode) {
+// The linear resize row by row: each output row goes to `out` when given, else to `sink`.
+void Linear(const Image& in, int dw, int dh, double scale_x, double scale_y, double inv_x,
+            double inv_y, bool area_mode, Image* out, const ResizedRowSink* sink) {
   const int cn = in.channels, sw = in.width, sh = in.height;
   const LinearAxis ax = LinearMap(sw, dw, scale_x, inv_x, area_mode, true);
   const LinearAxis ay = LinearMap(sh, dh, scale_y, inv_y, area_mode, false);
@@ -122,24 +170,44 @@ Image Linear(const Image& in, int dw, int dh, double scale_x, double scale_y, do
     ofs0[dx] = ax.index[dx] * cn;
     ofs1[dx] = ax.index[dx] + 1 < sw ? ofs0[dx] + cn : ofs0[dx];
   }
-  auto horizontal = [&](int sy, int16_t* out) {
+#if defined(__SSE2__)
+  // The outputs the SIMD loop may take: the taps are ascending, so only a right-edge suffix has
+  // a repeated tap or a load that would run past the row.
+  int simd = 0;
+  std::vector<int32_t> coef_pair(dw);
+  for (int dx = 0; dx < dw; ++dx)
+    coef_pair[dx] = int32_t(uint32_t(uint16_t(ax.coef[2 * dx])) |
+                            uint32_t(uint16_t(ax.coef[2 * dx + 1])) << 16);
+  if (cn == 3)
+    while (simd < dw && ofs1[simd] == ofs0[simd] + 3 && ofs0[simd] + 8 <= sw * 3) ++simd;
+#endif
+  auto horizontal = [&](int sy, int16_t* row) {
     const uint8_t* s = in.row(sy);
+    const int* o0 = ofs0.data();
+    const int* o1 = ofs1.data();
+    const int16_t* a = ax.coef.data();
     switch (cn) {
       case 1:
-        return HorizontalRow<1>(s, ofs0, ofs1, ax.coef, dw, cn, out);
-      case 3:
-        return HorizontalRow<3>(s, ofs0, ofs1, ax.coef, dw, cn, out);
+        return HorizontalRow<1>(s, o0, o1, a, 0, dw, cn, row);
+      case 3: {
+        int from = 0;
+#if defined(__SSE2__)
+        from = HorizontalRow3Sse2(s, o0, coef_pair.data(), simd, row);
+#endif
+        return HorizontalRow<3>(s, o0, o1, a, from, dw, cn, row);
+      }
       case 4:
-        return HorizontalRow<4>(s, ofs0, ofs1, ax.coef, dw, cn, out);
+        return HorizontalRow<4>(s, o0, o1, a, 0, dw, cn, row);
       default:
-        return HorizontalRow<0>(s, ofs0, ofs1, ax.coef, dw, cn, out);
+        return HorizontalRow<0>(s, o0, o1, a, 0, dw, cn, row);
     }
   };
   const int width = dw * cn;
-  // The horizontal results of the two source rows in use, reused while the rows stay the same.
-  std::vector<int16_t> rows[2] = {std::vector<int16_t>(width), std::vector<int16_t>(width)};
+  // The horizontal results of the two source rows in use, reused while the rows stay the same
+  // (one spare element for the SIMD loop's overlapping stores).
+  std::vector<int16_t> rows[2] = {std::vector<int16_t>(width + 1), std::vector<int16_t>(width + 1)};
+  std::vector<uint8_t> scratch(out ? 0 : width);
   int row_of[2] = {-1, -1};
-  Image out(dw, dh, cn);
   for (int dy = 0; dy < dh; ++dy) {
     // Rows are clamped when read; the weights stay as computed (OpenCV does the same).
     const int want[2] = {std::clamp(ay.index[dy], 0, sh - 1),
@@ -153,10 +221,10 @@ Image Linear(const Image& in, int dw, int dh, double scale_x, double scale_y, do
       horizontal(want[k], rows[k].data());
       row_of[k] = want[k];
     }
-    VerticalRow(rows[0].data(), rows[1].data(), ay.coef[2 * dy], ay.coef[2 * dy + 1], width,
-                out.row(dy));
+    uint8_t* d = out ? out->row(dy) : scratch.data();
+    VerticalRow(rows[0].data(), rows[1].data(), ay.coef[2 * dy], ay.coef[2 * dy + 1], width, d);
+    if (!out) (*sink)(dy, d);
   }
-  return out;
 }
 
 // INTER_AREA with integer factors: plain box sums. 2x2 on 1, 3 or 4 channels rounds half up
@@ -254,7 +322,11 @@ Image AreaGeneral(const Image& in, int dw, int dh, double scale_x, double scale_
 
 }  // namespace
 
-Image ResizeOpenCV(const Image& in, int dw, int dh, Interpolation interpolation) {
+namespace {
+
+// Both entry points: the linear path streams rows; the others build the image.
+Image ResizeOpenCVTo(const Image& in, int dw, int dh, Interpolation interpolation,
+                     const ResizedRowSink* sink) {
   if (dw == in.width && dh == in.height) return in;
   if (interpolation == Interpolation::kNearest) return Nearest(in, dw, dh);
   const double inv_x = static_cast<double>(dw) / in.width;
@@ -271,7 +343,26 @@ Image ResizeOpenCV(const Image& in, int dw, int dh, Interpolation interpolation)
   if (area && scale_x >= 1 && scale_y >= 1) {
     return area_fast ? AreaFast(in, dw, dh, ix, iy) : AreaGeneral(in, dw, dh, scale_x, scale_y);
   }
-  return Linear(in, dw, dh, scale_x, scale_y, inv_x, inv_y, area);
+  if (sink) {
+    Linear(in, dw, dh, scale_x, scale_y, inv_x, inv_y, area, nullptr, sink);
+    return {};
+  }
+  Image out(dw, dh, in.channels);
+  Linear(in, dw, dh, scale_x, scale_y, inv_x, inv_y, area, &out, nullptr);
+  return out;
+}
+
+}  // namespace
+
+Image ResizeOpenCV(const Image& in, int dw, int dh, Interpolation interpolation) {
+  return ResizeOpenCVTo(in, dw, dh, interpolation, nullptr);
+}
+
+void ResizeOpenCVRows(const Image& in, int dw, int dh, Interpolation interpolation,
+                      const ResizedRowSink& sink) {
+  Image whole = ResizeOpenCVTo(in, dw, dh, interpolation, &sink);
+  if (whole.pixels.empty()) return;  // streamed
+  for (int y = 0; y < dh; ++y) sink(y, whole.row(y));
 }
 
 }  // namespace lockstep

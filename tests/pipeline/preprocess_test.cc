@@ -99,7 +99,8 @@ TEST(Preprocess, FusedLookupEqualsTheFloatReferenceEverywhere) {
   for (auto mode : {GeometryMode::kStretch, GeometryMode::kLetterbox, GeometryMode::kCenterCrop})
     for (auto [dialect, interp] : {std::pair{ResizeDialect::kOpenCV, Interpolation::kBilinear},
                                    std::pair{ResizeDialect::kOpenCV, Interpolation::kArea},
-                                   std::pair{ResizeDialect::kPillow, Interpolation::kBicubic}})
+                                   std::pair{ResizeDialect::kPillow, Interpolation::kBicubic},
+                                   std::pair{ResizeDialect::kPillow, Interpolation::kBilinear}})
       for (auto order : {ChannelOrder::kRgb, ChannelOrder::kBgr})
         for (auto layout : {Layout::kNhwc, Layout::kNchw})
           for (auto [dtype, scale, zp] : {std::tuple{DType::kUInt8, 0.0078125, 128},
@@ -115,7 +116,7 @@ TEST(Preprocess, FusedLookupEqualsTheFloatReferenceEverywhere) {
               ASSERT_EQ(fused.tensor, ref.tensor) << Name(mode) << " " << Name(dialect);
               ++cases;
             }
-  EXPECT_EQ(cases, 144);
+  EXPECT_EQ(cases, 192);
 }
 
 TEST(Preprocess, TraceHoldsEveryStageAndLayoutsAgree) {
