@@ -1,0 +1,88 @@
+// Image to detections in original-image pixels, in three phases: Create (load the model into the
+// Engine, check the spec against it, resolve the output roles and the labels: once), then Detect
+// per image (preprocess → invoke → decode → inverse geometry). One Detector is one interpreter:
+// use one per thread.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lockstep/engine.h"
+#include "lockstep/geometry.h"
+#include "lockstep/image.h"
+#include "lockstep/output_roles.h"
+#include "lockstep/spec.h"
+
+namespace lockstep {
+
+struct DetectorOptions {
+  int threads = 1;  // interpreter threads
+  bool xnnpack = false;
+  std::optional<double> score_threshold;  // overrides spec.output.score_threshold
+  std::optional<bool> clamp;              // overrides spec.output.clamp_boxes
+  // Output roles decided elsewhere (e.g. by the first of several Detectors on one model), so
+  // that every copy reads the outputs the same way. nullopt: decide them here.
+  std::optional<DetectionOutputRoles> roles;
+};
+
+struct PixelDetection {
+  int class_index = 0;  // 0-based, as the decoder gives it
+  std::string label;    // the label of class_index, or "class N" when there is none
+  float score = 0;
+  Box box;  // original-image pixels, corners at integers (0..width, 0..height)
+};
+
+struct ImageDetections {
+  int width = 0, height = 0;               // of the decoded image
+  std::vector<PixelDetection> detections;  // in the decoder's order (best first)
+  Transform transform;                     // source ⇄ model input
+};
+
+// Where the labels came from, for a person.
+struct LabelSource {
+  std::vector<std::string> labels;
+  std::string origin;  // "spec output.labels", "label file X", "model metadata", "none"
+};
+
+class Detector {
+ public:
+  // Errors (lockstep::Error) name the model or spec: not an image model, a spec the model
+  // contradicts (CheckSpec errors), an unsupported decoder, outputs whose roles cannot be told.
+  static Detector Create(const std::filesystem::path& model, const Spec& spec,
+                         const DetectorOptions& options = {});
+
+  Detector(Detector&&) noexcept;
+  Detector& operator=(Detector&&) noexcept;
+  ~Detector();
+
+  // `decoded` as DecodeImageFile gives it (gray, RGB or RGBA; the spec says what the model wants).
+  ImageDetections Detect(const Image& decoded);
+
+  const Spec& spec() const;
+  const EngineInfo& engine_info() const;
+  const LabelSource& labels() const;
+  // The output roles; nullopt until decided (when the generated probe input gave no detection
+  // to tell classes from scores, the first image decides).
+  const std::optional<DetectionOutputRoles>& roles() const;
+  double score_threshold() const;
+
+ private:
+  struct State;
+  explicit Detector(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// A box normalized to the model input (the decoders' frame) → original-image pixels: scaled by
+// the input size, then through the inverse geometry; clamped to the source image on request.
+Box NormalizedToSourcePixels(const Box& normalized, const Transform& transform, bool clamp);
+
+// The label of a class index: labels[i] when present, else "class i".
+std::string LabelOf(const std::vector<std::string>& labels, int class_index);
+
+// One label per line; trailing '\r' and a final empty line dropped. Errors name the file.
+std::vector<std::string> ReadLabelFile(const std::filesystem::path& path);
+
+}  // namespace lockstep

@@ -1,0 +1,159 @@
+// The Detector: set up once (engine, spec check, output roles, labels), then one image at a time.
+#include "lockstep/detector.h"
+
+#include <algorithm>
+#include <fstream>
+#include <utility>
+
+#include "lockstep/error.h"
+#include "lockstep/metadata.h"
+#include "lockstep/postprocess_outputs.h"
+#include "lockstep/preprocess.h"
+#include "lockstep/spec_model.h"
+
+namespace lockstep {
+namespace {
+
+LabelSource ResolveLabels(const Spec& spec, const Model& model,
+                          const std::optional<ModelMetadata>& metadata, const std::string& source) {
+  if (!spec.output.labels.empty()) return {spec.output.labels, "spec output.labels"};
+  if (!spec.output.label_file.empty())
+    return {ReadLabelFile(spec.output.label_file), "label file " + spec.output.label_file};
+  if (metadata) {
+    std::vector<std::string> labels = Labels(model, *metadata, source);
+    if (!labels.empty()) return {std::move(labels), "model metadata"};
+  }
+  return {{}, "none"};
+}
+
+// Outputs other than the image (an LSTM tracker's state) start from zeros, not from whatever the
+// arena held.
+void ZeroOtherInputs(Engine& engine) {
+  for (size_t i = 1; i < engine.input_count(); ++i) {
+    TensorView v = engine.input(i);
+    std::fill(v.bytes.begin(), v.bytes.end(), uint8_t{0});
+  }
+}
+
+}  // namespace
+
+Box NormalizedToSourcePixels(const Box& normalized, const Transform& t, bool clamp) {
+  Box box = t.Inverse(Box{normalized.xmin * t.target_width, normalized.ymin * t.target_height,
+                          normalized.xmax * t.target_width, normalized.ymax * t.target_height});
+  if (clamp) {
+    const double w = t.source_width, h = t.source_height;
+    box.xmin = std::clamp(box.xmin, 0.0, w);
+    box.xmax = std::clamp(box.xmax, 0.0, w);
+    box.ymin = std::clamp(box.ymin, 0.0, h);
+    box.ymax = std::clamp(box.ymax, 0.0, h);
+  }
+  return box;
+}
+
+std::string LabelOf(const std::vector<std::string>& labels, int class_index) {
+  if (class_index >= 0 && size_t(class_index) < labels.size()) return labels[size_t(class_index)];
+  return "class " + std::to_string(class_index);
+}
+
+std::vector<std::string> ReadLabelFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw Error(path.string(), "", "a readable label file (one label per line)",
+                "none could be opened");
+  std::vector<std::string> labels;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    labels.push_back(line);
+  }
+  if (labels.empty()) throw Error(path.string(), "", "at least one label", "an empty file");
+  return labels;
+}
+
+struct Detector::State {
+  State(std::string src, Spec sp, Engine eng, ModelInput in)
+      : source(std::move(src)), spec(std::move(sp)), engine(std::move(eng)), input(in) {}
+  std::string source;
+  Spec spec;
+  Engine engine;
+  ModelInput input;
+  LabelSource labels;
+  std::optional<DetectionOutputRoles> roles;
+  std::string undecided;  // why the probe did not decide the roles
+  double score_threshold = 0;
+  bool clamp = true;
+};
+
+Detector::Detector(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Detector::Detector(Detector&&) noexcept = default;
+Detector& Detector::operator=(Detector&&) noexcept = default;
+Detector::~Detector() = default;
+
+Detector Detector::Create(const std::filesystem::path& model_path, const Spec& spec,
+                          const DetectorOptions& options) {
+  const std::string source = model_path.string();
+  if (spec.output.decoder != "tflite_postprocess")
+    throw Error(source, "$.output.decoder", "tflite_postprocess (the decoder supported so far)",
+                spec.output.decoder, "ssd_raw is not yet supported by lockstep detect");
+  Engine engine =
+      Engine::Load(model_path, {.threads = options.threads, .xnnpack = options.xnnpack});
+  const Model& model = engine.model();
+  ModelInput input = ModelInputOf(model, source);
+  for (const Finding& f : CheckSpec(spec, model, source))
+    if (f.severity == Severity::kError) throw Error(source, f.field, f.expected, f.found, f.fix);
+  const std::optional<ModelMetadata> metadata = ReadMetadata(model, source);
+
+  auto state = std::make_unique<State>(source, spec, std::move(engine), input);
+  state->roles = options.roles;
+  state->score_threshold = options.score_threshold.value_or(spec.output.score_threshold);
+  state->clamp = options.clamp.value_or(spec.output.clamp_boxes);
+  state->labels = ResolveLabels(spec, state->engine.model(), metadata, source);
+  Engine& e = state->engine;
+  ZeroOtherInputs(e);
+  if (!state->roles) {
+    // Decide the roles on a deterministic probe input, so that every Detector of this model
+    // decides the same. Only "the values do not tell" waits for a real image.
+    e.SetInput(0, GeneratedInput(e.input(0), 0), source);
+    e.Invoke();
+    try {
+      state->roles = AssignDetectionOutputRoles(e.model(), metadata, e.outputs(), source);
+    } catch (const Error& err) {
+      if (err.field() != "detection outputs") throw;
+      state->undecided = err.what();
+    }
+    ZeroOtherInputs(e);
+  }
+  return Detector(std::move(state));
+}
+
+ImageDetections Detector::Detect(const Image& decoded) {
+  State& s = *state_;
+  Preprocessed p = Preprocess(decoded, s.spec, s.input);
+  s.engine.SetInput(0, p.tensor, s.source);
+  s.engine.Invoke();
+  const std::vector<TensorView> outputs = s.engine.outputs();
+  if (!s.roles)
+    s.roles = AssignDetectionOutputRoles(s.engine.model(), ReadMetadata(s.engine.model(), s.source),
+                                         outputs, s.source);
+  const PostprocessOutputs raw = ReadPostprocessOutputs(outputs, *s.roles, s.source);
+
+  ImageDetections result;
+  result.width = decoded.width;
+  result.height = decoded.height;
+  result.transform = p.transform;
+  const Transform& t = p.transform;
+  for (const Detection& d : ToDetections(raw, float(s.score_threshold))) {
+    const Box box = NormalizedToSourcePixels(d.box, t, s.clamp);
+    result.detections.push_back(
+        {d.class_index, LabelOf(s.labels.labels, d.class_index), d.score, box});
+  }
+  return result;
+}
+
+const Spec& Detector::spec() const { return state_->spec; }
+const EngineInfo& Detector::engine_info() const { return state_->engine.info(); }
+const LabelSource& Detector::labels() const { return state_->labels; }
+const std::optional<DetectionOutputRoles>& Detector::roles() const { return state_->roles; }
+double Detector::score_threshold() const { return state_->score_threshold; }
+
+}  // namespace lockstep
