@@ -13,5 +13,7 @@ void AddBenchCommand(CLI::App& app, int& exit_code);
 void AddDemoCommand(CLI::App& app, int& exit_code);
 void AddSpecCommand(CLI::App& app, int& exit_code);
 void AddPreprocessCommand(CLI::App& app, int& exit_code);
+void AddDetectCommand(CLI::App& app, int& exit_code);
+void AddEvalCommand(CLI::App& app, int& exit_code);
 
 }  // namespace lockstep::cli

@@ -15,9 +15,11 @@ int main(int argc, char** argv) {
   lockstep::cli::AddInspectCommand(app, exit_code);
   lockstep::cli::AddSpecCommand(app, exit_code);
   lockstep::cli::AddPreprocessCommand(app, exit_code);
+  lockstep::cli::AddDetectCommand(app, exit_code);
   lockstep::cli::AddRunCommand(app, exit_code);
   lockstep::cli::AddBenchCommand(app, exit_code);
   lockstep::cli::AddDemoCommand(app, exit_code);
+  lockstep::cli::AddEvalCommand(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
