@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "lockstep/engine.h"
+#include "lockstep/finding.h"
 #include "lockstep/geometry.h"
 #include "lockstep/image.h"
 #include "lockstep/output_roles.h"
@@ -49,8 +50,10 @@ struct LabelSource {
 
 class Detector {
  public:
-  // Errors (lockstep::Error) name the model or spec: not an image model, a spec the model
-  // contradicts (CheckSpec errors), an unsupported decoder, outputs whose roles cannot be told.
+  // Errors (lockstep::Error) name the model or spec: not an image model, a spec whose tensor
+  // cannot feed the model (size, layout, dtype) or whose decoder does not fit it, an unsupported
+  // decoder, outputs whose roles cannot be told. Other disagreements with the model (normalization,
+  // quantization) run, so their cost can be measured, and are kept in findings().
   static Detector Create(const std::filesystem::path& model, const Spec& spec,
                          const DetectorOptions& options = {});
 
@@ -64,6 +67,8 @@ class Detector {
   const Spec& spec() const;
   const EngineInfo& engine_info() const;
   const LabelSource& labels() const;
+  // What CheckSpec found that did not stop the detector; callers show it.
+  const std::vector<Finding>& findings() const;
   // The output roles; nullopt until decided (when the generated probe input gave no detection
   // to tell classes from scores, the first image decides).
   const std::optional<DetectionOutputRoles>& roles() const;

@@ -4,6 +4,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
+
+#include "lockstep/finding.h"
 
 namespace lockstep::cli {
 
@@ -15,5 +19,9 @@ void AddSpecCommand(CLI::App& app, int& exit_code);
 void AddPreprocessCommand(CLI::App& app, int& exit_code);
 void AddDetectCommand(CLI::App& app, int& exit_code);
 void AddEvalCommand(CLI::App& app, int& exit_code);
+
+// Prints what a spec check found on stderr, one finding per line ("warning: ..."), so a run that
+// goes ahead with a mismatched spec says so.
+void WarnAboutFindings(const std::vector<Finding>& findings, const std::string& spec_name);
 
 }  // namespace lockstep::cli

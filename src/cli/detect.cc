@@ -176,6 +176,7 @@ void Run(const Options& o, int& exit_code) {
   detectors.reserve(size_t(o.threads));
   detectors.push_back(Detector::Create(o.model_path, spec, dopt));
   const Detector& first = detectors.front();
+  WarnAboutFindings(first.findings(), o.spec_path.empty() ? "the derived spec" : o.spec_path);
 
   // Check the COCO side before any image is processed.
   std::optional<CocoDataset> dataset;

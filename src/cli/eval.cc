@@ -151,6 +151,7 @@ std::vector<CocoDetection> DetectAll(const EvalArgs& args, const EvalSet& set,
   // computed over the whole ranking.
   options.score_threshold = args.score_threshold.value_or(0.0);
   Detector first = Detector::Create(args.model, spec.spec, options);
+  WarnAboutFindings(first.findings(), spec.label);
   CategoryMap categories = MapCategories(first.labels(), set, args);
 
   const size_t n = set.files.size();

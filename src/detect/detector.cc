@@ -78,6 +78,7 @@ struct Detector::State {
   Engine engine;
   ModelInput input;
   LabelSource labels;
+  std::vector<Finding> findings;
   std::optional<DetectionOutputRoles> roles;
   std::string undecided;  // why the probe did not decide the roles
   double score_threshold = 0;
@@ -99,11 +100,18 @@ Detector Detector::Create(const std::filesystem::path& model_path, const Spec& s
       Engine::Load(model_path, {.threads = options.threads, .xnnpack = options.xnnpack});
   const Model& model = engine.model();
   ModelInput input = ModelInputOf(model, source);
-  for (const Finding& f : CheckSpec(spec, model, source))
-    if (f.severity == Severity::kError) throw Error(source, f.field, f.expected, f.found, f.fix);
+  std::vector<Finding> findings;
+  for (Finding& f : CheckSpec(spec, model, source)) {
+    // These make the tensor unfeedable or the outputs unreadable; the rest only cost accuracy.
+    bool blocking = f.code == "input_size_mismatch" || f.code == "layout_mismatch" ||
+                    f.code == "input_dtype_mismatch" || f.code == "decoder_without_postprocess";
+    if (blocking) throw Error(source, f.field, f.expected, f.found, f.fix);
+    findings.push_back(std::move(f));
+  }
   const std::optional<ModelMetadata> metadata = ReadMetadata(model, source);
 
   auto state = std::make_unique<State>(source, spec, std::move(engine), input);
+  state->findings = std::move(findings);
   state->roles = options.roles;
   state->score_threshold = options.score_threshold.value_or(spec.output.score_threshold);
   state->clamp = options.clamp.value_or(spec.output.clamp_boxes);
@@ -153,6 +161,7 @@ ImageDetections Detector::Detect(const Image& decoded) {
 const Spec& Detector::spec() const { return state_->spec; }
 const EngineInfo& Detector::engine_info() const { return state_->engine.info(); }
 const LabelSource& Detector::labels() const { return state_->labels; }
+const std::vector<Finding>& Detector::findings() const { return state_->findings; }
 const std::optional<DetectionOutputRoles>& Detector::roles() const { return state_->roles; }
 double Detector::score_threshold() const { return state_->score_threshold; }
 
