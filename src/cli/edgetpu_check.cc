@@ -1,0 +1,42 @@
+// lockstep edgetpu-check MODEL [--json]: which ops the Edge TPU compiler would map and where it
+// would cut the graph (a CPU model), or what it mapped (a compiled *_edgetpu.tflite).
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "cli/commands.h"
+#include "lockstep/edgetpu_check.h"
+#include "lockstep/error.h"
+#include "lockstep/model_io.h"
+
+namespace lockstep::cli {
+
+void AddEdgeTpuCheckCommand(CLI::App& app, int& exit_code) {
+  struct Args {
+    std::string model;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand(
+      "edgetpu-check",
+      "Predict which ops the Edge TPU compiler maps and where it partitions the graph, or show "
+      "what a compiled model runs on the TPU and the CPU");
+  cmd->add_option("MODEL", args->model, "a .tflite file")->required();
+  cmd->add_flag("--json", args->json, "print JSON instead of text");
+  cmd->callback([args, &exit_code] {
+    std::filesystem::path path(args->model);
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      throw Error(args->model, "MODEL", "an existing .tflite file",
+                  std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
+    EdgeTpuCheck check = CheckEdgeTpu(ReadModelFile(path), args->model);
+    if (args->json)
+      std::cout << ToJson(check).dump(2) << "\n";
+    else
+      std::cout << ToText(check);
+    exit_code = 0;
+  });
+}
+
+}  // namespace lockstep::cli
