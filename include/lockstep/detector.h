@@ -52,8 +52,9 @@ class Detector {
  public:
   // Errors (lockstep::Error) name the model or spec: not an image model, a spec whose tensor
   // cannot feed the model (size, layout, dtype) or whose decoder does not fit it, an unsupported
-  // decoder, outputs whose roles cannot be told. Other disagreements with the model (normalization,
-  // quantization) run, so their cost can be measured, and are kept in findings().
+  // decoder, outputs whose roles cannot be told; for ssd_raw, outputs or anchors that do not
+  // fit (an anchor count other than the outputs' N names both). Other disagreements with the model
+  // (normalization, quantization) run, so their cost can be measured, and are kept in findings().
   static Detector Create(const std::filesystem::path& model, const Spec& spec,
                          const DetectorOptions& options = {});
 
@@ -77,6 +78,7 @@ class Detector {
  private:
   struct State;
   explicit Detector(std::unique_ptr<State> state);
+  static void SetUpSsdRaw(State& state);
   std::unique_ptr<State> state_;
 };
 

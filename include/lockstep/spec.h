@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lockstep/dtype.h"
+#include "lockstep/ssd_anchors.h"
 
 namespace lockstep {
 
@@ -73,12 +74,41 @@ struct TensorSpec {
   Rounding rounding = Rounding::kHalfAwayFromZero;
 };
 
+// Where a raw SSD head's anchors come from.
+enum class AnchorSource {
+  kConstant,   // an [N,4] (y, x, h, w) constant tensor of the model
+  kGenerator,  // generated from a config (MediaPipe SsdAnchorsCalculator)
+  kMetadata,   // the fixed anchors of MediaPipe's DETECTOR_METADATA entry
+};
+struct AnchorSpec {
+  AnchorSource source = AnchorSource::kConstant;
+  std::string tensor;          // constant: the tensor's name; empty: the one [N,4] constant
+  SsdAnchorOptions generator;  // generator: the config
+  bool operator==(const AnchorSpec&) const = default;
+};
+// TFLite_Detection_PostProcess's NMS options (ssd_raw only).
+struct NmsSpec {
+  double iou_threshold = 0.5;
+  int max_detections = 100;
+  bool use_regular_nms = false;
+  int detections_per_class = 100;  // regular NMS only
+  bool operator==(const NmsSpec&) const = default;
+};
+// What turns a raw head's class outputs into scores: models ending in a sigmoid need none.
+enum class ScoreActivation { kNone, kSigmoid };
+
 struct OutputSpec {
   std::string decoder = "tflite_postprocess";  // or "ssd_raw", later "yolov5", "yolov8"
   double score_threshold = 0.0;
   bool clamp_boxes = true;
   std::vector<std::string> labels;  // empty: from the model's metadata
   std::string label_file;
+  // ssd_raw only: the decoding TFLite_Detection_PostProcess would do.
+  AnchorSpec anchors;
+  std::array<double, 4> box_scales = {10, 10, 5, 5};  // y, x, h, w
+  NmsSpec nms;
+  bool background_class = true;  // class output 0 is background, not a class
+  ScoreActivation score_activation = ScoreActivation::kNone;
 };
 
 // Whether a field was read from the model or assumed (spec from-model marks each).
@@ -114,5 +144,7 @@ std::string_view Name(ResizeDialect v);
 std::string_view Name(Interpolation v);
 std::string_view Name(Layout v);
 std::string_view Name(Rounding v);
+std::string_view Name(AnchorSource v);
+std::string_view Name(ScoreActivation v);
 
 }  // namespace lockstep

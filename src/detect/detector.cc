@@ -10,6 +10,7 @@
 #include "lockstep/postprocess_outputs.h"
 #include "lockstep/preprocess.h"
 #include "lockstep/spec_model.h"
+#include "lockstep/ssd_raw.h"
 
 namespace lockstep {
 namespace {
@@ -83,7 +84,28 @@ struct Detector::State {
   std::string undecided;  // why the probe did not decide the roles
   double score_threshold = 0;
   bool clamp = true;
+  // decoder ssd_raw: where the head's outputs are, its anchors and the op's options.
+  std::optional<SsdRawOutputs> raw_outputs;
+  TensorData anchors;
+  DetectionPostprocessOptions raw_options;
 };
+
+// The raw head's outputs, anchors and decoding options, once; labels that list the background
+// class too lose it, so that class indices (which count from the first real class) match.
+void Detector::SetUpSsdRaw(State& s) {
+  const SsdRawOutputs raw = FindSsdRawOutputs(s.engine.outputs(), s.source);
+  const OutputSpec& out = s.spec.output;
+  if (out.background_class && raw.classes < 2)
+    throw Error(s.source, "$.output.background_class",
+                "false for a score output with " + std::to_string(raw.classes) + " column",
+                "true (no class would be left)");
+  s.anchors = ResolveSsdAnchors(out.anchors, s.engine.model(), s.input.width, s.input.height,
+                                raw.anchors, s.source);
+  s.raw_options = SsdRawPostprocessOptions(out, raw.classes, float(s.score_threshold));
+  s.raw_outputs = raw;
+  if (out.background_class && s.labels.labels.size() == size_t(raw.classes))
+    s.labels.labels.erase(s.labels.labels.begin());
+}
 
 Detector::Detector(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Detector::Detector(Detector&&) noexcept = default;
@@ -93,9 +115,8 @@ Detector::~Detector() = default;
 Detector Detector::Create(const std::filesystem::path& model_path, const Spec& spec,
                           const DetectorOptions& options) {
   const std::string source = model_path.string();
-  if (spec.output.decoder != "tflite_postprocess")
-    throw Error(source, "$.output.decoder", "tflite_postprocess (the decoder supported so far)",
-                spec.output.decoder, "ssd_raw is not yet supported by lockstep detect");
+  if (spec.output.decoder != "tflite_postprocess" && spec.output.decoder != "ssd_raw")
+    throw Error(source, "$.output.decoder", "tflite_postprocess or ssd_raw", spec.output.decoder);
   Engine engine =
       Engine::Load(model_path, {.threads = options.threads, .xnnpack = options.xnnpack});
   const Model& model = engine.model();
@@ -118,6 +139,10 @@ Detector Detector::Create(const std::filesystem::path& model_path, const Spec& s
   state->labels = ResolveLabels(spec, state->engine.model(), metadata, source);
   Engine& e = state->engine;
   ZeroOtherInputs(e);
+  if (spec.output.decoder == "ssd_raw") {
+    SetUpSsdRaw(*state);
+    return Detector(std::move(state));
+  }
   if (!state->roles) {
     // Decide the roles on a deterministic probe input, so that every Detector of this model
     // decides the same. Only "the values do not tell" waits for a real image.
@@ -140,10 +165,16 @@ ImageDetections Detector::Detect(const Image& decoded) {
   s.engine.SetInput(0, p.tensor, s.source);
   s.engine.Invoke();
   const std::vector<TensorView> outputs = s.engine.outputs();
-  if (!s.roles)
-    s.roles = AssignDetectionOutputRoles(s.engine.model(), ReadMetadata(s.engine.model(), s.source),
-                                         outputs, s.source);
-  const PostprocessOutputs raw = ReadPostprocessOutputs(outputs, *s.roles, s.source);
+  PostprocessOutputs raw;
+  if (s.raw_outputs) {
+    raw = DecodeSsdRaw(outputs[s.raw_outputs->boxes], outputs[s.raw_outputs->scores], s.anchors,
+                       s.raw_options, s.spec.output.score_activation, s.source);
+  } else {
+    if (!s.roles)
+      s.roles = AssignDetectionOutputRoles(
+          s.engine.model(), ReadMetadata(s.engine.model(), s.source), outputs, s.source);
+    raw = ReadPostprocessOutputs(outputs, *s.roles, s.source);
+  }
 
   ImageDetections result;
   result.width = decoded.width;

@@ -50,6 +50,11 @@ constexpr Names<Layout, 2> kLayout{{{{Layout::kNhwc, "nhwc"}, {Layout::kNchw, "n
 constexpr Names<Rounding, 3> kRounding{{{{Rounding::kHalfAwayFromZero, "half_away_from_zero"},
                                          {Rounding::kHalfToEven, "half_to_even"},
                                          {Rounding::kTruncate, "truncate"}}}};
+constexpr Names<AnchorSource, 3> kAnchorSource{{{{AnchorSource::kConstant, "constant"},
+                                                 {AnchorSource::kGenerator, "generator"},
+                                                 {AnchorSource::kMetadata, "metadata"}}}};
+constexpr Names<ScoreActivation, 2> kScoreActivation{
+    {{{ScoreActivation::kNone, "none"}, {ScoreActivation::kSigmoid, "sigmoid"}}}};
 
 std::string Describe(const json& v) {
   std::string d = v.dump();
@@ -97,6 +102,7 @@ class Reader {
     return it == obj_->end() ? nullptr : &*it;
   }
   std::string Path(const std::string& key) const { return path_ + "." + key; }
+  std::vector<std::string>& problems() { return problems_; }
   void Problem(const std::string& path, const std::string& expected, const std::string& found) {
     problems_.push_back(path + ": expected " + expected + ", found " + found);
   }
@@ -159,6 +165,27 @@ class Reader {
     return true;
   }
 
+  // An array of numbers, each in [lo, hi]; `count` 0: any non-empty length.
+  template <typename T>
+  void Numbers(const std::string& key, std::vector<T>& out, size_t count, double lo, double hi,
+               const std::string& range) {
+    const json* v = Get(key);
+    if (!v) return;
+    if (!v->is_array() || v->empty() || (count && v->size() != count)) {
+      Problem(
+          Path(key),
+          (count ? "an array of " + std::to_string(count) : std::string("a non-empty array of")) +
+              " numbers (" + range + ")",
+          Describe(*v));
+      return;
+    }
+    std::vector<T> values(v->size());
+    bool ok = true;
+    for (size_t i = 0; i < v->size(); ++i)
+      ok &= NumberAt((*v)[i], Path(key) + "[" + std::to_string(i) + "]", values[i], lo, hi, range);
+    if (ok) out = std::move(values);
+  }
+
   // A number applied to every channel, or one per channel.
   template <typename T>
   void PerChannel(const std::string& key, std::array<T, 3>& out, double lo, double hi,
@@ -192,6 +219,83 @@ class Reader {
   std::set<std::string> known_;
 };
 
+// The ssd_raw decoder's fields: anchors, box scales, NMS, background class, score activation.
+void ParseSsdRaw(Reader& output, OutputSpec& o) {
+  if (o.decoder != "ssd_raw")
+    for (const char* key : {"anchors", "box_scales", "nms", "background_class", "score_activation"})
+      if (output.Get(key))
+        output.Problem(output.Path(key), "decoder ssd_raw (the field only applies to it)",
+                       "decoder " + o.decoder + " (contradictory fields)");
+
+  std::vector<double> scales;
+  output.Numbers("box_scales", scales, 4, 1e-30, 1e30, "positive: y, x, h, w");
+  if (scales.size() == 4) o.box_scales = {scales[0], scales[1], scales[2], scales[3]};
+  output.Bool("background_class", o.background_class);
+  output.Enum("score_activation", kScoreActivation, o.score_activation);
+
+  Reader nms(output.problems(), "$.output.nms", output.Get("nms"),
+             {"iou_threshold", "max_detections", "use_regular_nms", "detections_per_class"});
+  nms.Number("iou_threshold", o.nms.iou_threshold, 1e-30, 1.0, "an IoU in (0, 1]");
+  nms.Number("max_detections", o.nms.max_detections, 1, 1e6, "a count >= 1");
+  nms.Bool("use_regular_nms", o.nms.use_regular_nms);
+  nms.Number("detections_per_class", o.nms.detections_per_class, 1, 1e6, "a count >= 1");
+
+  static const std::set<std::string> kGeneratorFields = {"num_layers",
+                                                         "min_scale",
+                                                         "max_scale",
+                                                         "input_width",
+                                                         "input_height",
+                                                         "strides",
+                                                         "aspect_ratios",
+                                                         "interpolated_scale_aspect_ratio",
+                                                         "reduce_boxes_in_lowest_layer",
+                                                         "anchor_offset_x",
+                                                         "anchor_offset_y",
+                                                         "fixed_anchor_size"};
+  std::set<std::string> known = kGeneratorFields;
+  known.insert({"source", "tensor"});
+  const json* anchors_json = output.Get("anchors");
+  Reader anchors(output.problems(), "$.output.anchors", anchors_json, known);
+  AnchorSpec& a = o.anchors;
+  anchors.Enum("source", kAnchorSource, a.source);
+  anchors.String("tensor", a.tensor);
+  if (a.source != AnchorSource::kGenerator) {
+    for (const std::string& key : kGeneratorFields)
+      if (anchors.Get(key))
+        anchors.Problem(anchors.Path(key), "source generator (a generator field)",
+                        "source " + std::string(Name(a.source)) + " (contradictory fields)");
+  }
+  if (a.source != AnchorSource::kConstant && anchors.Get("tensor"))
+    anchors.Problem("$.output.anchors.tensor", "source constant (a constant's name)",
+                    "source " + std::string(Name(a.source)) + " (contradictory fields)");
+  if (a.source != AnchorSource::kGenerator) return;
+  SsdAnchorOptions& g = a.generator;
+  if (!anchors.Number("num_layers", g.num_layers, 1, 100, "a layer count >= 1"))
+    if (!anchors.Get("num_layers"))
+      anchors.Problem("$.output.anchors.num_layers", "a layer count >= 1", "nothing");
+  for (const char* key : {"min_scale", "max_scale"}) {
+    float& v = std::string(key) == "min_scale" ? g.min_scale : g.max_scale;
+    if (!anchors.Number(key, v, 1e-30, 1e30, "a positive scale") && !anchors.Get(key))
+      anchors.Problem(anchors.Path(key), "a positive scale", "nothing");
+  }
+  anchors.Number("input_width", g.input_width, 1, 1e6, "a width in pixels");
+  anchors.Number("input_height", g.input_height, 1, 1e6, "a height in pixels");
+  if (!anchors.Get("strides"))
+    anchors.Problem("$.output.anchors.strides", "one stride per layer", "nothing");
+  anchors.Numbers("strides", g.strides, 0, 1, 1e6, "positive integers");
+  if (!g.strides.empty() && g.num_layers > 0 && g.strides.size() != size_t(g.num_layers))
+    anchors.Problem("$.output.anchors.strides",
+                    std::to_string(g.num_layers) + " strides (one per layer, num_layers)",
+                    std::to_string(g.strides.size()));
+  anchors.Numbers("aspect_ratios", g.aspect_ratios, 0, 1e-30, 1e30, "positive ratios");
+  anchors.Number("interpolated_scale_aspect_ratio", g.interpolated_scale_aspect_ratio, -1e30, 1e30,
+                 "a ratio (<= 0: none)");
+  anchors.Bool("reduce_boxes_in_lowest_layer", g.reduce_boxes_in_lowest_layer);
+  anchors.Number("anchor_offset_x", g.anchor_offset_x, 0.0, 1.0, "an offset in 0..1 cells");
+  anchors.Number("anchor_offset_y", g.anchor_offset_y, 0.0, 1.0, "an offset in 0..1 cells");
+  anchors.Bool("fixed_anchor_size", g.fixed_anchor_size);
+}
+
 }  // namespace
 
 std::string_view Name(ChannelOrder v) { return kChannelOrder.of(v); }
@@ -202,6 +306,8 @@ std::string_view Name(ResizeDialect v) { return kDialect.of(v); }
 std::string_view Name(Interpolation v) { return kInterpolation.of(v); }
 std::string_view Name(Layout v) { return kLayout.of(v); }
 std::string_view Name(Rounding v) { return kRounding.of(v); }
+std::string_view Name(AnchorSource v) { return kAnchorSource.of(v); }
+std::string_view Name(ScoreActivation v) { return kScoreActivation.of(v); }
 
 Spec ParseSpec(const json& root, const std::string& source) {
   std::vector<std::string> problems;
@@ -311,7 +417,8 @@ Spec ParseSpec(const json& root, const std::string& source) {
 
   auto& o = spec.output;
   Reader output(problems, "$.output", top.Get("output"),
-                {"decoder", "score_threshold", "clamp_boxes", "labels", "label_file"});
+                {"decoder", "score_threshold", "clamp_boxes", "labels", "label_file", "anchors",
+                 "box_scales", "nms", "background_class", "score_activation"});
   if (const json* d = output.Get("decoder")) {
     if (d->is_string() && (*d == "tflite_postprocess" || *d == "ssd_raw"))
       o.decoder = d->get<std::string>();
@@ -336,6 +443,7 @@ Spec ParseSpec(const json& root, const std::string& source) {
   if (!o.labels.empty() && !o.label_file.empty())
     output.Problem("$.output.labels", "labels or label_file, not both",
                    "both (contradictory fields)");
+  ParseSsdRaw(output, o);
 
   if (!problems.empty()) {
     std::string m = source + ": " + std::to_string(problems.size()) + " problem" +
@@ -393,6 +501,34 @@ nlohmann::ordered_json ToJson(const Spec& s) {
             {"clamp_boxes", s.output.clamp_boxes}};
   if (!s.output.labels.empty()) o["labels"] = s.output.labels;
   if (!s.output.label_file.empty()) o["label_file"] = s.output.label_file;
+  if (s.output.decoder == "ssd_raw") {
+    const AnchorSpec& a = s.output.anchors;
+    json anchors = {{"source", Name(a.source)}};
+    if (a.source == AnchorSource::kConstant && !a.tensor.empty()) anchors["tensor"] = a.tensor;
+    if (a.source == AnchorSource::kGenerator) {
+      const SsdAnchorOptions& gen = a.generator;
+      anchors["num_layers"] = gen.num_layers;
+      anchors["min_scale"] = gen.min_scale;
+      anchors["max_scale"] = gen.max_scale;
+      if (gen.input_width) anchors["input_width"] = gen.input_width;
+      if (gen.input_height) anchors["input_height"] = gen.input_height;
+      anchors["strides"] = gen.strides;
+      anchors["aspect_ratios"] = gen.aspect_ratios;
+      anchors["interpolated_scale_aspect_ratio"] = gen.interpolated_scale_aspect_ratio;
+      anchors["reduce_boxes_in_lowest_layer"] = gen.reduce_boxes_in_lowest_layer;
+      anchors["anchor_offset_x"] = gen.anchor_offset_x;
+      anchors["anchor_offset_y"] = gen.anchor_offset_y;
+      anchors["fixed_anchor_size"] = gen.fixed_anchor_size;
+    }
+    o["anchors"] = anchors;
+    o["box_scales"] = s.output.box_scales;
+    o["nms"] = {{"iou_threshold", s.output.nms.iou_threshold},
+                {"max_detections", s.output.nms.max_detections},
+                {"use_regular_nms", s.output.nms.use_regular_nms},
+                {"detections_per_class", s.output.nms.detections_per_class}};
+    o["background_class"] = s.output.background_class;
+    o["score_activation"] = Name(s.output.score_activation);
+  }
   j["output"] = o;
   return j;
 }
