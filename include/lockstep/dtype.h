@@ -4,7 +4,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace lockstep {
 
@@ -34,6 +36,8 @@ std::string_view DTypeName(DType t);
 std::optional<DType> DTypeFromName(std::string_view name);
 // Bytes per element; 0 for types without a fixed size (string, resource, variant).
 size_t DTypeSize(DType t);
+// "[1,300,300,3]", the way errors and reports write shapes.
+std::string ShapeText(const std::vector<int>& shape);
 // True when `raw` is a TensorType value lockstep knows.
 bool IsKnownDType(int raw);
 

@@ -41,6 +41,16 @@ size_t DTypeSize(DType t) {
   return IsKnownDType(i) ? kInfo[i].size : 0;
 }
 
+std::string ShapeText(const std::vector<int>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(shape[i]);
+  }
+  s += ']';
+  return s;
+}
+
 std::optional<DType> DTypeFromName(std::string_view name) {
   for (size_t i = 0; i < kInfo.size(); ++i)
     if (kInfo[i].name == name) return static_cast<DType>(i);

@@ -14,15 +14,6 @@
 namespace lockstep {
 namespace {
 
-std::string ShapeText(const std::vector<int>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
 TensorData ToFloats(DType dtype, const std::vector<int>& shape, std::span<const uint8_t> bytes,
                     const std::optional<Quantization>& q, const std::string& name,
                     const std::string& source) {

@@ -22,15 +22,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string ShapeText(const std::vector<int>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
 // The first elements of an output as floats (float32 or per-tensor quantized), at most `limit`.
 std::vector<float> Values(const TensorView& t, size_t limit) {
   const size_t n = std::min(limit, t.element_count());

@@ -9,15 +9,6 @@
 namespace lockstep {
 namespace {
 
-std::string ShapeText(const std::vector<int>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
 std::vector<float> Floats(const TensorView& t, const std::string& source) {
   std::vector<float> out(t.element_count());
   if (t.dtype == DType::kFloat32) {

@@ -187,13 +187,7 @@ std::string EngineInfo::KernelSummary() const {
 }
 
 std::string DescribeTensor(DType dtype, const std::vector<int>& shape) {
-  std::string s(DTypeName(dtype));
-  s += "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i) s += ",";
-    s += std::to_string(shape[i]);
-  }
-  return s + "]";
+  return std::string(DTypeName(dtype)) + ShapeText(shape);
 }
 
 Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}

@@ -10,12 +10,6 @@
 namespace lockstep {
 namespace {
 
-std::string Shape(const std::vector<int32_t>& s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i) out += (i ? "," : "") + std::to_string(s[i]);
-  return out + "]";
-}
-
 std::string Num(double v) {
   std::ostringstream s;
   s << v;
@@ -82,11 +76,11 @@ ModelInput ModelInputOf(const Model& model, const std::string& source) {
     in.channels = s[1], in.height = s[2], in.width = s[3];
   } else {
     throw Error(source, "input tensor '" + t.name + "'",
-                "an image tensor [1,H,W,C] or [1,C,H,W] with C of 1 or 3", Shape(s),
+                "an image tensor [1,H,W,C] or [1,C,H,W] with C of 1 or 3", ShapeText(s),
                 "this is not an image model");
   }
   if (in.width <= 0 || in.height <= 0)
-    throw Error(source, "input tensor '" + t.name + "'", "a fixed height and width", Shape(s));
+    throw Error(source, "input tensor '" + t.name + "'", "a fixed height and width", ShapeText(s));
   in.dtype = t.dtype;
   if (t.dtype != DType::kUInt8 && t.dtype != DType::kInt8 && t.dtype != DType::kFloat32 &&
       t.dtype != DType::kInt16)
