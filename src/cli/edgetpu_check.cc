@@ -25,12 +25,7 @@ void AddEdgeTpuCheckCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("MODEL", args->model, "a .tflite file")->required();
   cmd->add_flag("--json", args->json, "print JSON instead of text");
   cmd->callback([args, &exit_code] {
-    std::filesystem::path path(args->model);
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      throw Error(args->model, "MODEL", "an existing .tflite file",
-                  std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
-    EdgeTpuCheck check = CheckEdgeTpu(ReadModelFile(path), args->model);
+    EdgeTpuCheck check = CheckEdgeTpu(ReadModelFile(args->model), args->model);
     if (args->json)
       std::cout << ToJson(check).dump(2) << "\n";
     else

@@ -24,12 +24,7 @@ void AddInspectCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("MODEL", args->model, "a .tflite file")->required();
   cmd->add_flag("--json", args->json, "print JSON instead of text");
   cmd->callback([args, &exit_code] {
-    std::filesystem::path path(args->model);
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec))
-      throw Error(args->model, "MODEL", "an existing .tflite file",
-                  std::filesystem::exists(path, ec) ? "not a regular file" : "no such file");
-    ModelReport report = Inspect(ReadModelFile(path), args->model);
+    ModelReport report = Inspect(ReadModelFile(args->model), args->model);
     if (args->json)
       std::cout << ToJson(report).dump(2) << "\n";
     else
