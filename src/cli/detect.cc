@@ -177,6 +177,10 @@ void Run(const Options& o, int& exit_code) {
   detectors.push_back(Detector::Create(o.model_path, spec, dopt));
   const Detector& first = detectors.front();
   WarnAboutFindings(first.findings(), o.spec_path.empty() ? "the derived spec" : o.spec_path);
+  if (const auto& roles = first.roles())
+    std::cerr << "outputs: boxes " << roles->boxes << ", classes " << roles->classes << ", scores "
+              << roles->scores << ", count " << roles->count << " (decided by "
+              << OutputRoleRuleName(roles->rule) << ": " << roles->reason << ")\n";
 
   // Check the COCO side before any image is processed.
   std::optional<CocoDataset> dataset;
