@@ -9,6 +9,8 @@
 //     <that file> --repeat 5      (one command line; prints "seconds": best of 5)
 #include <benchmark/benchmark.h>
 
+#include "bench_assets.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -19,14 +21,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path Asset(const std::string& relative) {
-  const char* env = std::getenv("LOCKSTEP_ASSETS");
-  fs::path dir =
-      env ? fs::path(env)
-          : fs::path(__FILE__).parent_path().parent_path().parent_path() / "shared" / "assets";
-  return dir / relative;
-}
 
 void EvaluateCoco128(benchmark::State& state) {
   fs::path gt = Asset("datasets/coco128/annotations/instances_train2017.json");

@@ -3,6 +3,8 @@
 // LOCKSTEP_ASSETS or ../shared/assets beside the source tree.
 #include <benchmark/benchmark.h>
 
+#include "bench_assets.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -12,14 +14,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-fs::path Asset(const std::string& relative) {
-  const char* env = std::getenv("LOCKSTEP_ASSETS");
-  fs::path dir =
-      env ? fs::path(env)
-          : fs::path(__FILE__).parent_path().parent_path().parent_path() / "shared" / "assets";
-  return dir / relative;
-}
 
 void InvokeModel(benchmark::State& state, const std::string& relative) {
   fs::path path = Asset(relative);
