@@ -94,16 +94,7 @@ fs::path SubsetAnnotations(const fs::path& annotations, int n, const fs::path& o
   return out;
 }
 
-std::string Python(const std::string& command) {
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
-  if (!p) return "cannot run python3";
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(pclose(p), 0) << out;
-  return out;
-}
+std::string Python(const std::string& command) { return testing::RunCommand(command); }
 
 constexpr const char* kStats[] = {"AP",  "AP50", "AP75",  "APs", "APm", "APl",
                                   "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};

@@ -21,17 +21,7 @@ using ::lockstep::testing::ScratchDir;
 using ::lockstep::testing::WriteBytes;
 
 std::string Python(const std::string& script, const fs::path& scratch) {
-  fs::path file = scratch / "oracle.py";
-  WriteBytes(file, std::vector<uint8_t>(script.begin(), script.end()));
-  std::string cmd = "/usr/bin/python3 '" + file.string() + "' 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return "cannot run python3";
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(pclose(p), 0) << out;
-  return out;
+  return testing::RunPythonScript(script, scratch);
 }
 
 nlohmann::json ReadJson(const fs::path& path) {

@@ -16,24 +16,8 @@ using ::lockstep::testing::ReadBytes;
 using ::lockstep::testing::ScratchDir;
 using ::lockstep::testing::WriteBytes;
 
-// Runs /usr/bin/python3 with a script; returns its stdout (and fails the test on a non-zero
-// exit). numpy is the oracle.
 std::string Python(const std::string& script, const std::filesystem::path& dir) {
-  std::filesystem::path file = dir / "oracle.py";
-  WriteBytes(file, std::vector<uint8_t>(script.begin(), script.end()));
-  std::string cmd = "/usr/bin/python3 '" + file.string() + "' 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) {
-    ADD_FAILURE() << "cannot run python3";
-    return {};
-  }
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = pclose(p);
-  EXPECT_EQ(rc, 0) << out;
-  return out;
+  return testing::RunPythonScript(script, dir);
 }
 
 std::vector<uint8_t> Bytes(const std::string& s) { return {s.begin(), s.end()}; }

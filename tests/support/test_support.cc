@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -62,6 +63,26 @@ std::string Slurp(int fd) {
 }
 
 }  // namespace
+
+std::string RunCommand(const std::string& command) {
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p) {
+    ADD_FAILURE() << "cannot run " << command;
+    return {};
+  }
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0) << command << "\n" << out;
+  return out;
+}
+
+std::string RunPythonScript(const std::string& script, const fs::path& dir) {
+  fs::path file = dir / "oracle.py";
+  WriteBytes(file, std::vector<uint8_t>(script.begin(), script.end()));
+  return RunCommand("/usr/bin/python3 '" + file.string() + "'");
+}
 
 CliResult RunCli(const std::vector<std::string>& args) {
   const char* cli = Setting("LOCKSTEP_CLI", LOCKSTEP_CLI_DEFAULT);

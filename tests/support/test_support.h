@@ -30,6 +30,12 @@ std::filesystem::path ScratchDir();
 std::vector<uint8_t> ReadBytes(const std::filesystem::path& path);
 void WriteBytes(const std::filesystem::path& path, const std::vector<uint8_t>& bytes);
 
+// Runs a shell command; returns what it printed (stdout and stderr) and fails the test when it
+// exits non-zero. The Python oracles run through this.
+std::string RunCommand(const std::string& command);
+// Writes `script` to dir/oracle.py and runs it with Debian's /usr/bin/python3 (numpy, PIL, cv2).
+std::string RunPythonScript(const std::string& script, const std::filesystem::path& dir);
+
 struct CliResult {
   int exit_code = -1;
   std::string out, err;
