@@ -16,7 +16,7 @@
 #include <string>
 
 #include "../tests/eval/synthetic.h"
-#include "lockstep/coco_eval.h"
+#include "lockstep/eval/coco_eval.h"
 
 namespace {
 

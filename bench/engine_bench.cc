@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "lockstep/engine.h"
+#include "lockstep/engine/engine.h"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include <random>
 #include <string>
 
-#include "lockstep/preprocess.h"
+#include "lockstep/pipeline/preprocess.h"
 
 namespace {
 using namespace lockstep;

@@ -5,7 +5,7 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
-#include "lockstep/resize.h"
+#include "lockstep/pipeline/resize.h"
 
 namespace {
 

@@ -4,17 +4,17 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
-#include "lockstep/coco.h"
-#include "lockstep/dataset_run.h"
-#include "lockstep/decode.h"
-#include "lockstep/error.h"
-#include "lockstep/model_io.h"
-#include "lockstep/spec_diff.h"
-#include "lockstep/spec_model.h"
-#include "lockstep/tensor_compare.h"
+#include "lockstep/core/error.h"
+#include "lockstep/doctor/spec_diff.h"
+#include "lockstep/doctor/tensor_compare.h"
+#include "lockstep/eval/coco.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/pipeline/spec_model.h"
+#include "lockstep/run/dataset_run.h"
 #ifdef LOCKSTEP_PY_DOCTOR
-#include "lockstep/doctor.h"
-#include "lockstep/doctor_html.h"
+#include "lockstep/doctor/doctor.h"
+#include "lockstep/doctor/doctor_html.h"
 #endif
 
 namespace lockstep::python {

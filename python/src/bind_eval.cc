@@ -3,10 +3,10 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
-#include "lockstep/category_map.h"
-#include "lockstep/coco.h"
-#include "lockstep/coco_eval.h"
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
+#include "lockstep/eval/category_map.h"
+#include "lockstep/eval/coco.h"
+#include "lockstep/eval/coco_eval.h"
 
 namespace lockstep::python {
 namespace {

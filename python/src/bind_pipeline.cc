@@ -5,11 +5,11 @@
 
 #include "bindings.h"
 #include "convert.h"
-#include "lockstep/decode.h"
-#include "lockstep/error.h"
-#include "lockstep/geometry.h"
-#include "lockstep/model_io.h"
-#include "lockstep/spec_model.h"
+#include "lockstep/core/error.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/pipeline/geometry.h"
+#include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep::python {
 namespace {

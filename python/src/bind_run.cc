@@ -3,12 +3,12 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
-#include "lockstep/decode.h"
-#include "lockstep/detector.h"
-#include "lockstep/engine.h"
-#include "lockstep/error.h"
-#include "lockstep/model_io.h"
-#include "lockstep/spec_model.h"
+#include "lockstep/core/error.h"
+#include "lockstep/detect/detector.h"
+#include "lockstep/engine/engine.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep::python {
 namespace {

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "convert.h"
-#include "lockstep/geometry.h"
+#include "lockstep/pipeline/geometry.h"
 
 namespace lockstep::python {
 

@@ -2,9 +2,9 @@
 
 #include <cstring>
 
-#include "lockstep/error.h"
-#include "lockstep/model_io.h"
-#include "lockstep/spec_model.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep::python {
 

@@ -9,11 +9,11 @@
 #include <optional>
 #include <string>
 
-#include "lockstep/image.h"
-#include "lockstep/model.h"
-#include "lockstep/preprocess.h"
-#include "lockstep/spec.h"
-#include "lockstep/tensor_data.h"
+#include "lockstep/core/tensor_data.h"
+#include "lockstep/image/image.h"
+#include "lockstep/model/model.h"
+#include "lockstep/pipeline/preprocess.h"
+#include "lockstep/pipeline/spec.h"
 
 namespace lockstep::python {
 

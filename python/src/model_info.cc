@@ -1,7 +1,7 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep::python {
 

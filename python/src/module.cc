@@ -2,8 +2,8 @@
 #include <pybind11/stl.h>
 
 #include "bindings.h"
-#include "lockstep/error.h"
-#include "lockstep/finding.h"
+#include "lockstep/core/error.h"
+#include "lockstep/core/finding.h"
 
 namespace lockstep::python {
 

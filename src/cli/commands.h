@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/finding.h"
+#include "lockstep/core/finding.h"
 
 namespace lockstep::cli {
 

@@ -4,7 +4,7 @@
 #include <exception>
 
 #include "cli/commands.h"
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 int main(int argc, char** argv) {
   CLI::App app{

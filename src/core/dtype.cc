@@ -1,4 +1,4 @@
-#include "lockstep/dtype.h"
+#include "lockstep/core/dtype.h"
 
 #include <array>
 

@@ -1,4 +1,4 @@
-#include "lockstep/finding.h"
+#include "lockstep/core/finding.h"
 
 #include <algorithm>
 

@@ -1,4 +1,5 @@
-#include "lockstep/npy.h"
+#include "lockstep/core/npy.h"
+#include "lockstep/core/atomic_file.h"
 
 #include <unistd.h>
 
@@ -9,7 +10,7 @@
 #include <limits>
 #include <optional>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {
@@ -166,30 +167,6 @@ DType DTypeFromDescr(const std::string& descr, const std::string& source) {
   throw bad("'" + descr + "'");
 }
 
-void WriteAtomically(const std::vector<uint8_t>& bytes, const std::filesystem::path& path) {
-  namespace fs = std::filesystem;
-  fs::path tmp = path;
-  tmp += ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(path.string(), "", "a writable file", "cannot create " + tmp.string());
-    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw Error(path.string(), "", "a writable file", "a failed write");
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw Error(path.string(), "", "a writable file", "rename failed: " + ec.message());
-  }
-}
-
 }  // namespace
 
 std::string NpyDescr(DType dtype) {
@@ -306,7 +283,7 @@ std::vector<uint8_t> EncodeNpy(const TensorData& tensor) {
 }
 
 void WriteNpyFile(const TensorData& tensor, const std::filesystem::path& path) {
-  WriteAtomically(EncodeNpy(tensor), path);
+  WriteFileAtomically(path, EncodeNpy(tensor));
 }
 
 }  // namespace lockstep

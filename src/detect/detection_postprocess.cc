@@ -1,6 +1,6 @@
 // Mirrors TFLite 2.9's detection_postprocess.cc step by step; where the kernel's choice of
 // float vs double, sort algorithm or tie rule decides an output, the comment says so.
-#include "lockstep/detection_postprocess.h"
+#include "lockstep/detect/detection_postprocess.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <numeric>
 #include <vector>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

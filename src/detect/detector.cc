@@ -1,19 +1,19 @@
 // The Detector: set up once (engine, spec check, output roles, labels), then one image at a time.
-#include "lockstep/detector.h"
+#include "lockstep/detect/detector.h"
 
 #include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <utility>
 
-#include "lockstep/error.h"
-#include "lockstep/metadata.h"
-#include "lockstep/postprocess_outputs.h"
-#include "lockstep/preprocess.h"
-#include "lockstep/spec_model.h"
-#include "lockstep/ssd_raw.h"
-#include "lockstep/yolo.h"
-#include "lockstep/yolo_labels.h"
+#include "lockstep/core/error.h"
+#include "lockstep/detect/postprocess_outputs.h"
+#include "lockstep/detect/ssd_raw.h"
+#include "lockstep/detect/yolo_decode.h"
+#include "lockstep/detect/yolo_labels.h"
+#include "lockstep/model/metadata.h"
+#include "lockstep/pipeline/preprocess.h"
+#include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep {
 namespace {
@@ -45,24 +45,6 @@ bool ReinterpretableAs(DType data, DType tensor) {
 }
 
 }  // namespace
-
-Box NormalizedToSourcePixels(const Box& normalized, const Transform& t, bool clamp) {
-  Box box = t.Inverse(Box{normalized.xmin * t.target_width, normalized.ymin * t.target_height,
-                          normalized.xmax * t.target_width, normalized.ymax * t.target_height});
-  if (clamp) {
-    const double w = t.source_width, h = t.source_height;
-    box.xmin = std::clamp(box.xmin, 0.0, w);
-    box.xmax = std::clamp(box.xmax, 0.0, w);
-    box.ymin = std::clamp(box.ymin, 0.0, h);
-    box.ymax = std::clamp(box.ymax, 0.0, h);
-  }
-  return box;
-}
-
-std::string LabelOf(const std::vector<std::string>& labels, int class_index) {
-  if (class_index >= 0 && size_t(class_index) < labels.size()) return labels[size_t(class_index)];
-  return "class " + std::to_string(class_index);
-}
 
 std::vector<std::string> ReadLabelFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -135,24 +117,13 @@ Detector::~Detector() = default;
 Detector Detector::Create(const std::filesystem::path& model_path, const Spec& spec,
                           const DetectorOptions& options) {
   const std::string source = model_path.string();
-  const bool yolo = spec.output.decoder == "yolov5" || spec.output.decoder == "yolov8";
-  if (spec.output.decoder != "tflite_postprocess" && spec.output.decoder != "ssd_raw" && !yolo)
-    throw Error(source, "$.output.decoder", "tflite_postprocess, ssd_raw, yolov5 or yolov8",
-                spec.output.decoder);
   Engine engine =
       Engine::Load(model_path, {.threads = options.threads, .xnnpack = options.xnnpack});
   const Model& model = engine.model();
   ModelInput input = ModelInputOf(model, source);
   std::vector<Finding> findings;
-  for (Finding& f : CheckSpec(spec, model, source)) {
-    // These make the tensor unfeedable or the outputs unreadable; the rest only cost accuracy.
-    bool blocking = f.code == "input_size_mismatch" || f.code == "layout_mismatch" ||
-                    f.code == "input_dtype_mismatch" || f.code == "decoder_without_postprocess" ||
-                    f.code == "yolo_decoder_mismatch" || f.code == "letterbox_auto_static_input";
-    if (f.code == "input_dtype_mismatch" && options.reinterpret_8bit_input &&
-        ReinterpretableAs(*spec.tensor.dtype, input.dtype))
-      blocking = false;
-    if (blocking) throw Error(source, f.field, f.expected, f.found, f.fix);
+  for (Finding& f : CheckSpec(spec, model, source, options.reinterpret_8bit_input)) {
+    if (f.blocking) throw Error(source, f.field, f.expected, f.found, f.fix);
     findings.push_back(std::move(f));
   }
   const std::optional<ModelMetadata> metadata = ReadMetadata(model, source);
@@ -174,11 +145,11 @@ Detector Detector::Create(const std::filesystem::path& model_path, const Spec& s
   state->labels = ResolveLabels(spec, state->engine.model(), metadata, source);
   Engine& e = state->engine;
   ZeroOtherInputs(e);
-  if (spec.output.decoder == "ssd_raw") {
+  if (spec.output.decoder == Decoder::kSsdRaw) {
     SetUpSsdRaw(*state);
     return Detector(std::move(state));
   }
-  if (yolo) {
+  if (IsYolo(spec.output.decoder)) {
     // The head's layout from the runtime output; box units from its quantization range, or
     // (float outputs) from the values a probe input gives. Either way the finding says which.
     YoloDecodeOptions o =

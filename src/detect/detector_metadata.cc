@@ -1,12 +1,12 @@
 // A small bounds-checked flatbuffer walk: the two schemas involved (TFLite metadata down to
 // custom_metadata, and ObjectDetectorOptions down to the anchors) need only a few fields, and
 // every offset is checked before it is followed.
-#include "lockstep/detector_metadata.h"
+#include "lockstep/detect/detector_metadata.h"
 
 #include <cstring>
 #include <span>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

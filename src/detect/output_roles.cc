@@ -1,4 +1,4 @@
-#include "lockstep/output_roles.h"
+#include "lockstep/detect/output_roles.h"
 
 #include <algorithm>
 #include <array>
@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "lockstep/error.h"
-#include "lockstep/postprocess_options.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/postprocess_options.h"
 
 namespace lockstep {
 namespace {

@@ -1,10 +1,10 @@
-#include "lockstep/postprocess_outputs.h"
+#include "lockstep/detect/postprocess_outputs.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

@@ -1,10 +1,10 @@
 // MediaPipe's SsdAnchorsCalculator, arithmetic kept in its float/double mix so that anchors equal
 // the calculator's bit for bit.
-#include "lockstep/ssd_anchors.h"
+#include "lockstep/detect/ssd_anchors.h"
 
 #include <cmath>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

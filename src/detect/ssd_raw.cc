@@ -1,9 +1,10 @@
-#include "lockstep/ssd_raw.h"
+#include "lockstep/detect/ssd_raw.h"
+#include "lockstep/detect/ssd_anchors.h"
 
 #include <cmath>
 
-#include "lockstep/detector_metadata.h"
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
+#include "lockstep/detect/detector_metadata.h"
 
 namespace lockstep {
 namespace {

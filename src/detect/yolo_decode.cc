@@ -5,8 +5,8 @@
 #include <cmath>
 #include <sstream>
 
-#include "lockstep/error.h"
-#include "lockstep/yolo.h"
+#include "lockstep/core/error.h"
+#include "lockstep/detect/yolo_decode.h"
 
 namespace lockstep {
 namespace {
@@ -91,17 +91,18 @@ YoloDecodeOptions YoloOptionsFor(const OutputSpec& spec, const TensorView& outpu
                                  int input_height, const std::string& source) {
   std::vector<int32_t> shape(output.shape.begin(), output.shape.end());
   std::optional<YoloHead> head = YoloHeadOfShape(shape, input_width, input_height);
-  const std::string wanted = spec.decoder == "yolov5"
+  const std::string wanted = spec.decoder == Decoder::kYolov5
                                  ? "a YOLOv5 head [1, N, 5+C] (cx, cy, w, h, objectness, classes)"
                                  : "a YOLOv8/YOLO11 head [1, 4+C, N] (cx, cy, w, h, classes)";
   if (!head)
     throw Error(source, "$.output.decoder", wanted,
                 "output '" + output.name + "' " + DescribeTensor(output.dtype, output.shape),
                 "this is no raw YOLO head");
-  const YoloHeadKind kind = spec.decoder == "yolov5" ? YoloHeadKind::kV5 : YoloHeadKind::kV8;
+  const YoloHeadKind kind =
+      spec.decoder == Decoder::kYolov5 ? YoloHeadKind::kV5 : YoloHeadKind::kV8;
   if (head->kind != kind)
     throw Error(source, "$.output.decoder", wanted,
-                "decoder " + spec.decoder + " but " + head->reason,
+                "decoder " + std::string(Name(spec.decoder)) + " but " + head->reason,
                 "set output.decoder to " + std::string(Name(head->kind)));
   YoloDecodeOptions o;
   o.head = *head;

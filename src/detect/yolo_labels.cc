@@ -1,10 +1,10 @@
 // Enough YAML for Ultralytics' `names:` entry: block mappings of index to name, block lists and
 // flow lists, names plain or quoted. Anything else in the file is skipped.
-#include "lockstep/yolo_labels.h"
+#include "lockstep/detect/yolo_labels.h"
 
 #include <cctype>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

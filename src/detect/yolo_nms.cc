@@ -1,6 +1,6 @@
 // Greedy NMS in torchvision's terms; Ultralytics makes it class-aware by offsetting each class's
 // boxes far apart, which is the same as comparing boxes of one class only.
-#include "lockstep/yolo_nms.h"
+#include "lockstep/detect/yolo_nms.h"
 
 #include <algorithm>
 

@@ -1,11 +1,11 @@
-#include "lockstep/difference_heatmap.h"
+#include "lockstep/doctor/difference_heatmap.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

@@ -1,7 +1,7 @@
 // RunDoctor: the static checks, then (with images) both pipelines stage by stage, detection
 // agreement, COCO AP, attribution and the input-quantization what-ifs, then stage tensors from
 // elsewhere.
-#include "lockstep/doctor.h"
+#include "lockstep/doctor/doctor.h"
 
 #include <algorithm>
 #include <bit>
@@ -11,12 +11,12 @@
 #include <optional>
 
 #include "doctor/doctor_checks.h"
-#include "lockstep/decode.h"
-#include "lockstep/error.h"
-#include "lockstep/model_io.h"
-#include "lockstep/npy.h"
-#include "lockstep/output_roles.h"
-#include "lockstep/spec_model.h"
+#include "lockstep/core/error.h"
+#include "lockstep/core/npy.h"
+#include "lockstep/detect/output_roles.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep {
 namespace {
@@ -574,9 +574,11 @@ DoctorReport RunDoctor(const DoctorInput& in) {
   r.findings = doctor::StaticFindings(model, r.model, in.training, in.deployed, r.differences);
   // The training side is the reference: it must run on the model as it is.
   for (const Finding& f : CheckSpec(in.training, model, r.model))
-    if (f.code == "input_dtype_mismatch" || doctor::Blocking({f}))
+    if (f.blocking)
       throw Error(in.training_source, f.field, f.expected + " (the model's)", f.found, f.fix);
-  const std::optional<Finding> blocked = doctor::Blocking(CheckSpec(in.deployed, model, r.model));
+  // The deployed side runs with its bytes copied as they are (uint8 data in an int8 input).
+  const std::optional<Finding> blocked =
+      doctor::Blocking(CheckSpec(in.deployed, model, r.model, /*reinterpret_8bit_input=*/true));
   {
     // How the outputs are read: a fact of the model (and its metadata), said once.
     Detector probe =

@@ -4,11 +4,11 @@
 #include <cmath>
 #include <cstdio>
 
-#include "lockstep/edgetpu.h"
-#include "lockstep/edgetpu_check.h"
-#include "lockstep/error.h"
-#include "lockstep/postprocess_options.h"
-#include "lockstep/spec_model.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/edgetpu.h"
+#include "lockstep/model/edgetpu_check.h"
+#include "lockstep/model/postprocess_options.h"
+#include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep::doctor {
 namespace {
@@ -394,13 +394,7 @@ std::vector<Finding> DifferenceFindings(const SpecDifference& diff, const Spec& 
 
 std::optional<Finding> Blocking(const std::vector<Finding>& findings) {
   for (const Finding& f : findings)
-    if (f.code == "input_size_mismatch" || f.code == "layout_mismatch" ||
-        f.code == "decoder_without_postprocess")
-      return f;
-  for (const Finding& f : findings)
-    if (f.code == "input_dtype_mismatch" && !((f.expected == "uint8" && f.found == "int8") ||
-                                              (f.expected == "int8" && f.found == "uint8")))
-      return f;
+    if (f.blocking) return f;
   return std::nullopt;
 }
 

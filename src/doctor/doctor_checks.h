@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/finding.h"
-#include "lockstep/model.h"
-#include "lockstep/preprocess.h"
-#include "lockstep/spec.h"
-#include "lockstep/spec_diff.h"
+#include "lockstep/core/finding.h"
+#include "lockstep/doctor/spec_diff.h"
+#include "lockstep/model/model.h"
+#include "lockstep/pipeline/preprocess.h"
+#include "lockstep/pipeline/spec.h"
 
 namespace lockstep::doctor {
 

@@ -1,17 +1,20 @@
-#include "lockstep/doctor_html.h"
+#include "lockstep/doctor/doctor_html.h"
+#include "lockstep/core/atomic_file.h"
+#include "lockstep/core/xml_escape.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
-#include "lockstep/base64.h"
-#include "lockstep/decode.h"
-#include "lockstep/difference_heatmap.h"
-#include "lockstep/draw.h"
-#include "lockstep/eval_report.h"
-#include "lockstep/pr_curve.h"
-#include "lockstep/resize.h"
+#include "lockstep/core/base64.h"
+#include "lockstep/doctor/difference_heatmap.h"
+#include "lockstep/eval/eval_report.h"
+#include "lockstep/eval/pr_curve.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/image/draw.h"
+#include "lockstep/image/encode.h"
+#include "lockstep/pipeline/resize.h"
 
 namespace lockstep {
 namespace {

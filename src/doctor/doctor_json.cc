@@ -2,7 +2,7 @@
 #include <cstdio>
 #include <sstream>
 
-#include "lockstep/doctor.h"
+#include "lockstep/doctor/doctor.h"
 
 namespace lockstep {
 namespace {

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "lockstep/tensor_compare.h"
+#include "lockstep/doctor/tensor_compare.h"
 
 namespace lockstep::fingerprint {
 

@@ -7,7 +7,7 @@
 #include <functional>
 
 #include "doctor/fingerprint.h"
-#include "lockstep/geometry.h"
+#include "lockstep/pipeline/geometry.h"
 
 namespace lockstep::fingerprint {
 namespace {

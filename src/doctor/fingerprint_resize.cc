@@ -9,8 +9,8 @@
 #include <optional>
 
 #include "doctor/fingerprint.h"
-#include "lockstep/decode.h"
-#include "lockstep/preprocess.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/pipeline/preprocess.h"
 
 namespace lockstep::fingerprint {
 namespace {

@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "doctor/fingerprint.h"
-#include "lockstep/preprocess.h"
+#include "lockstep/pipeline/preprocess.h"
 
 namespace lockstep::fingerprint {
 namespace {

@@ -1,9 +1,9 @@
-#include "lockstep/spec_diff.h"
+#include "lockstep/doctor/spec_diff.h"
 
 #include <algorithm>
 #include <map>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

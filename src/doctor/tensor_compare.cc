@@ -1,11 +1,11 @@
-#include "lockstep/tensor_compare.h"
+#include "lockstep/doctor/tensor_compare.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "doctor/fingerprint.h"
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace fingerprint {

@@ -1,4 +1,4 @@
-#include "lockstep/engine.h"
+#include "lockstep/engine/engine.h"
 
 #include <algorithm>
 #include <cstdarg>
@@ -8,9 +8,9 @@
 #include <iterator>
 
 #include "engine/delegates.h"
-#include "lockstep/edgetpu.h"
-#include "lockstep/error.h"
-#include "lockstep/model_io.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/edgetpu.h"
+#include "lockstep/model/model_io.h"
 #include "tensorflow/lite/c/c_api.h"
 
 namespace lockstep {
@@ -184,10 +184,6 @@ std::string EngineInfo::KernelSummary() const {
     }
   }
   return s;
-}
-
-std::string DescribeTensor(DType dtype, const std::vector<int>& shape) {
-  return std::string(DTypeName(dtype)) + ShapeText(shape);
 }
 
 Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}

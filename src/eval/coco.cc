@@ -1,5 +1,6 @@
 // COCO instances / results JSON ⇄ values, with one Error per malformed field.
-#include "lockstep/coco.h"
+#include "lockstep/eval/coco.h"
+#include "lockstep/core/atomic_file.h"
 
 #include <cmath>
 #include <fstream>
@@ -7,7 +8,7 @@
 #include <sstream>
 #include <unordered_set>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {
@@ -20,13 +21,6 @@ std::string ReadText(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-void WriteText(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw Error(path.string(), "", "a writable file", "none could be created");
-  out << text;
-  if (!out) throw Error(path.string(), "", "the whole file written", "a write error");
 }
 
 Json Parse(std::string_view text, const std::string& source) {
@@ -260,7 +254,7 @@ std::string CocoResultsJson(const std::vector<CocoDetection>& detections) {
 
 void WriteCocoResults(const std::filesystem::path& path,
                       const std::vector<CocoDetection>& detections) {
-  WriteText(path, CocoResultsJson(detections));
+  WriteFileAtomically(path, CocoResultsJson(detections));
 }
 
 std::string CocoDatasetJson(const CocoDataset& dataset) {
@@ -284,7 +278,7 @@ std::string CocoDatasetJson(const CocoDataset& dataset) {
 }
 
 void WriteCocoDataset(const std::filesystem::path& path, const CocoDataset& dataset) {
-  WriteText(path, CocoDatasetJson(dataset));
+  WriteFileAtomically(path, CocoDatasetJson(dataset));
 }
 
 }  // namespace lockstep

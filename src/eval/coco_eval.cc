@@ -1,7 +1,7 @@
 // COCOeval (bbox) step by step: evaluateImg per (category, area range, image), accumulate per
 // (category, area range, maxDets), summarize. Orders and tie-breaks follow pycocotools exactly:
 // every numpy mergesort is a std::stable_sort over the same sequence.
-#include "lockstep/coco_eval.h"
+#include "lockstep/eval/coco_eval.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 #include <numeric>
 #include <unordered_map>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 

@@ -1,4 +1,6 @@
-#include "lockstep/eval_report.h"
+#include "lockstep/eval/eval_report.h"
+#include "lockstep/core/atomic_file.h"
+#include "lockstep/core/xml_escape.h"
 
 #include <unistd.h>
 
@@ -7,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "lockstep/error.h"
-#include "lockstep/pr_curve.h"
+#include "lockstep/core/error.h"
+#include "lockstep/eval/pr_curve.h"
 
 namespace lockstep {
 namespace {
@@ -47,29 +49,6 @@ std::string_view ReportStyle() {
          "th:first-child,td:first-child{text-align:left}\n"
          "th{background:#f3f3f3}\n.figures{display:flex;flex-wrap:wrap;gap:16px;"
          "align-items:flex-start}\nfigure{margin:0}\n";
-}
-
-void WriteFileAtomically(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw Error(path.string(), "", "a writable file", "none could be created");
-    out << text;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw Error(path.string(), "", "the whole file written", "a write error");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);
-    throw Error(path.string(), "", "a writable file", "rename failed: " + ec.message());
-  }
 }
 
 std::vector<std::string> CategoryNames(const CocoEvalResult& result, const CocoDataset& dataset) {

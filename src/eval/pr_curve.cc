@@ -1,4 +1,5 @@
-#include "lockstep/pr_curve.h"
+#include "lockstep/eval/pr_curve.h"
+#include "lockstep/core/xml_escape.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -40,38 +41,6 @@ double Mean(const std::vector<double>& v) {
 }
 
 }  // namespace
-
-std::string XmlEscape(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 forbids most control characters even when escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
-          out += ' ';
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 PrCurve MeanPrCurve(const CocoEvalResult& result, std::optional<size_t> iou_index,
                     const std::string& label) {

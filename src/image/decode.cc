@@ -1,4 +1,4 @@
-#include "lockstep/decode.h"
+#include "lockstep/image/decode.h"
 
 #include <png.h>
 #include <turbojpeg.h>
@@ -15,7 +15,7 @@
 #define STBI_FAILURE_USERMSG
 #include <stb/stb_image.h>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {
@@ -209,16 +209,6 @@ Image DecodeImageFile(const std::filesystem::path& path, const DecodeOptions& op
   if (!in) throw Error(path.string(), "", "a readable image file", "no such file or no access");
   std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   return DecodeImage(bytes, path.string(), options);
-}
-
-Image ToRgb(const Image& image) {
-  if (image.channels == 3) return image;
-  Image rgb(image.width, image.height, 3);
-  size_t n = size_t(image.width) * image.height;
-  for (size_t i = 0; i < n; ++i)
-    for (int c = 0; c < 3; ++c)
-      rgb.pixels[3 * i + c] = image.pixels[i * image.channels + (image.channels == 1 ? 0 : c)];
-  return rgb;
 }
 
 int ExifOrientation(std::span<const uint8_t> jpeg) {

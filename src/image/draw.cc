@@ -1,11 +1,11 @@
 // Box and text drawing for looking at results; the font is lockstep's own 5x7 table.
-#include "lockstep/draw.h"
+#include "lockstep/image/draw.h"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

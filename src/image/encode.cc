@@ -3,8 +3,9 @@
 #include <cstdio>
 #include <fstream>
 
-#include "lockstep/decode.h"
-#include "lockstep/error.h"
+#include "lockstep/core/atomic_file.h"
+#include "lockstep/core/error.h"
+#include "lockstep/image/encode.h"
 
 namespace lockstep {
 namespace {
@@ -43,15 +44,7 @@ std::vector<uint8_t> EncodePng(const Image& image) {
 }
 
 void WritePngFile(const Image& image, const std::filesystem::path& path) {
-  std::vector<uint8_t> bytes = EncodePng(image);
-  std::filesystem::path tmp = path;
-  tmp += ".partial";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    if (!out) throw Error(path.string(), "", "a writable file", "a write error");
-  }
-  std::filesystem::rename(tmp, path);
+  WriteFileAtomically(path, EncodePng(image));
 }
 
 }  // namespace lockstep

@@ -1,4 +1,4 @@
-#include "lockstep/edgetpu.h"
+#include "lockstep/model/edgetpu.h"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-#include "lockstep/edgetpu_check.h"
+#include "lockstep/model/edgetpu_check.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,11 +1,11 @@
-#include "lockstep/inspect.h"
+#include "lockstep/model/inspect.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <map>
 #include <sstream>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

@@ -1,11 +1,11 @@
-#include "lockstep/metadata.h"
+#include "lockstep/model/metadata.h"
 
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string_view>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 #include "metadata_generated.h"
 
 namespace lockstep {

@@ -1,4 +1,4 @@
-#include "lockstep/model.h"
+#include "lockstep/model/model.h"
 
 #include <array>
 #include <string_view>

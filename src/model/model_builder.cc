@@ -1,8 +1,8 @@
-#include "lockstep/model_builder.h"
+#include "lockstep/model/model_builder.h"
 
 #include <flatbuffers/flexbuffers.h>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 

@@ -1,4 +1,5 @@
-#include "lockstep/model_io.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/core/atomic_file.h"
 
 #include <flatbuffers/flatbuffers.h>
 #include <flatbuffers/reflection.h>
@@ -11,7 +12,7 @@
 #include <map>
 #include <system_error>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 #include "schema_access.h"
 #include "tflite_generated.h"
 #include "zip.h"
@@ -654,28 +655,7 @@ std::vector<uint8_t> Write(const Model& m, const std::string& file) {
 std::vector<uint8_t> WriteModel(const Model& model) { return Write(model, "model"); }
 
 void WriteModelFile(const Model& model, const std::filesystem::path& path) {
-  std::vector<uint8_t> bytes = Write(model, path.string());
-  std::filesystem::path tmp = path;
-  tmp += ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw Error(path.string(), "", "a writable location", "a folder that cannot be written");
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw Error(path.string(), "", "the model written", "a write error (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw Error(path.string(), "", "the model renamed into place", ec.message());
-  }
+  WriteFileAtomically(path, Write(model, path.string()));
 }
 
 }  // namespace lockstep

@@ -1,4 +1,4 @@
-#include "lockstep/postprocess_options.h"
+#include "lockstep/model/postprocess_options.h"
 
 #include <flatbuffers/flexbuffers.h>
 
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string_view>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

@@ -1,4 +1,4 @@
-#include "lockstep/yolo_head.h"
+#include "lockstep/model/yolo_head.h"
 
 namespace lockstep {
 namespace {

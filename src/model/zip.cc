@@ -6,7 +6,7 @@
 #include <cstring>
 #include <limits>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep::zip {
 namespace {

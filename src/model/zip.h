@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/model.h"
+#include "lockstep/model/model.h"
 
 namespace lockstep::zip {
 

@@ -1,10 +1,10 @@
-#include "lockstep/geometry.h"
+#include "lockstep/pipeline/geometry.h"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

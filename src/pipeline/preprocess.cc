@@ -1,13 +1,13 @@
-#include "lockstep/preprocess.h"
+#include "lockstep/pipeline/preprocess.h"
 
 #include <array>
 #include <cmath>
 #include <limits>
 #include <utility>
 
-#include "lockstep/decode.h"
-#include "lockstep/error.h"
-#include "lockstep/resize.h"
+#include "lockstep/core/error.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/pipeline/resize.h"
 
 namespace lockstep {
 namespace {

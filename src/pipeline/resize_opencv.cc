@@ -10,7 +10,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "lockstep/resize.h"
+#include "lockstep/pipeline/resize.h"
 
 namespace lockstep {
 namespace {

@@ -15,7 +15,7 @@
 #include <immintrin.h>
 #endif
 
-#include "lockstep/resize.h"
+#include "lockstep/pipeline/resize.h"
 
 namespace lockstep {
 namespace {

@@ -12,7 +12,7 @@
 #include <limits>
 #include <vector>
 
-#include "lockstep/resize.h"
+#include "lockstep/pipeline/resize.h"
 
 namespace lockstep {
 namespace {

@@ -1,10 +1,10 @@
-#include "lockstep/spec.h"
+#include "lockstep/pipeline/spec.h"
 
 #include <cmath>
 #include <fstream>
 #include <set>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {
@@ -61,9 +61,10 @@ constexpr Names<BoxUnits, 3> kBoxUnits{{{{BoxUnits::kAuto, "auto"},
                                          {BoxUnits::kNormalized, "normalized"},
                                          {BoxUnits::kPixels, "pixels"}}}};
 
-bool IsYoloDecoder(const std::string& decoder) {
-  return decoder == "yolov5" || decoder == "yolov8";
-}
+constexpr Names<Decoder, 4> kDecoder{{{{Decoder::kTflitePostprocess, "tflite_postprocess"},
+                                       {Decoder::kSsdRaw, "ssd_raw"},
+                                       {Decoder::kYolov5, "yolov5"},
+                                       {Decoder::kYolov8, "yolov8"}}}};
 
 std::string Describe(const json& v) {
   std::string d = v.dump();
@@ -230,11 +231,11 @@ class Reader {
 
 // The ssd_raw decoder's fields: anchors, box scales, NMS, background class, score activation.
 void ParseSsdRaw(Reader& output, OutputSpec& o) {
-  if (o.decoder != "ssd_raw")
+  if (o.decoder != Decoder::kSsdRaw)
     for (const char* key : {"anchors", "box_scales", "nms", "background_class", "score_activation"})
       if (output.Get(key))
         output.Problem(output.Path(key), "decoder ssd_raw (the field only applies to it)",
-                       "decoder " + o.decoder + " (contradictory fields)");
+                       "decoder " + std::string(Name(o.decoder)) + " (contradictory fields)");
 
   std::vector<double> scales;
   output.Numbers("box_scales", scales, 4, 1e-30, 1e30, "positive: y, x, h, w");
@@ -307,9 +308,9 @@ void ParseSsdRaw(Reader& output, OutputSpec& o) {
 
 // The yolov5 / yolov8 decoders' fields: confidence, NMS, box units.
 void ParseYolo(Reader& output, OutputSpec& o) {
-  if (!IsYoloDecoder(o.decoder) && output.Get("yolo"))
+  if (!IsYolo(o.decoder) && output.Get("yolo"))
     output.Problem(output.Path("yolo"), "decoder yolov5 or yolov8 (the field only applies to them)",
-                   "decoder " + o.decoder + " (contradictory fields)");
+                   "decoder " + std::string(Name(o.decoder)) + " (contradictory fields)");
   Reader yolo(output.problems(), "$.output.yolo", output.Get("yolo"),
               {"confidence", "iou_threshold", "class_agnostic", "multi_label", "max_detections",
                "max_candidates", "box_units"});
@@ -327,8 +328,10 @@ void ParseYolo(Reader& output, OutputSpec& o) {
 }  // namespace
 
 double YoloIouThreshold(const OutputSpec& o) {
-  return o.yolo.iou_threshold.value_or(o.decoder == "yolov5" ? 0.45 : 0.7);
+  return o.yolo.iou_threshold.value_or(o.decoder == Decoder::kYolov5 ? 0.45 : 0.7);
 }
+
+bool IsYolo(Decoder d) { return d == Decoder::kYolov5 || d == Decoder::kYolov8; }
 
 std::string_view Name(ChannelOrder v) { return kChannelOrder.of(v); }
 std::string_view Name(GeometryMode v) { return kGeometryMode.of(v); }
@@ -341,6 +344,7 @@ std::string_view Name(Rounding v) { return kRounding.of(v); }
 std::string_view Name(AnchorSource v) { return kAnchorSource.of(v); }
 std::string_view Name(ScoreActivation v) { return kScoreActivation.of(v); }
 std::string_view Name(BoxUnits v) { return kBoxUnits.of(v); }
+std::string_view Name(Decoder v) { return kDecoder.of(v); }
 std::string_view Name(InversePads v) { return kInversePads.of(v); }
 
 Spec ParseSpec(const json& root, const std::string& source) {
@@ -465,10 +469,14 @@ Spec ParseSpec(const json& root, const std::string& source) {
                 {"decoder", "score_threshold", "clamp_boxes", "labels", "label_file", "anchors",
                  "box_scales", "nms", "background_class", "score_activation", "yolo"});
   if (const json* d = output.Get("decoder")) {
-    if (d->is_string() &&
-        (*d == "tflite_postprocess" || *d == "ssd_raw" || IsYoloDecoder(d->get<std::string>())))
-      o.decoder = d->get<std::string>();
-    else
+    bool known = false;
+    if (d->is_string())
+      for (auto& [decoder, name] : kDecoder.entries)
+        if (name == d->get<std::string>()) {
+          o.decoder = decoder;
+          known = true;
+        }
+    if (!known)
       output.Problem("$.output.decoder",
                      "one of tflite_postprocess, ssd_raw, yolov5, yolov8 (yolov8 also reads "
                      "YOLO11's head)",
@@ -551,12 +559,12 @@ nlohmann::ordered_json ToJson(const Spec& s) {
   if (s.tensor.zero_point) t["zero_point"] = *s.tensor.zero_point;
   if (!s.tensor.saturate) t["saturate"] = false;
   j["tensor"] = t;
-  json o = {{"decoder", s.output.decoder},
+  json o = {{"decoder", Name(s.output.decoder)},
             {"score_threshold", s.output.score_threshold},
             {"clamp_boxes", s.output.clamp_boxes}};
   if (!s.output.labels.empty()) o["labels"] = s.output.labels;
   if (!s.output.label_file.empty()) o["label_file"] = s.output.label_file;
-  if (s.output.decoder == "ssd_raw") {
+  if (s.output.decoder == Decoder::kSsdRaw) {
     const AnchorSpec& a = s.output.anchors;
     json anchors = {{"source", Name(a.source)}};
     if (a.source == AnchorSource::kConstant && !a.tensor.empty()) anchors["tensor"] = a.tensor;
@@ -584,7 +592,7 @@ nlohmann::ordered_json ToJson(const Spec& s) {
     o["background_class"] = s.output.background_class;
     o["score_activation"] = Name(s.output.score_activation);
   }
-  if (IsYoloDecoder(s.output.decoder)) {
+  if (IsYolo(s.output.decoder)) {
     const YoloSpec& y = s.output.yolo;
     o["yolo"] = {
         {"confidence", y.confidence},         {"iou_threshold", YoloIouThreshold(s.output)},

@@ -1,13 +1,13 @@
-#include "lockstep/spec_model.h"
+#include "lockstep/pipeline/spec_model.h"
 
 #include <cmath>
 #include <functional>
 #include <sstream>
 
-#include "lockstep/error.h"
-#include "lockstep/metadata.h"
-#include "lockstep/postprocess_options.h"
-#include "lockstep/yolo_head.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/metadata.h"
+#include "lockstep/model/postprocess_options.h"
+#include "lockstep/model/yolo_head.h"
 
 namespace lockstep {
 namespace {
@@ -86,7 +86,7 @@ void DeriveYolo(Spec& spec, const YoloHead& head, bool has_normalization, bool u
          "YOLO head: Ultralytics feeds RGB / 255 in [0,1] whatever range the input quantization "
          "was calibrated on");
   }
-  spec.output.decoder = std::string(Name(head.kind));
+  spec.output.decoder = head.kind == YoloHeadKind::kV5 ? Decoder::kYolov5 : Decoder::kYolov8;
   mark("$.output.decoder", head.grid_matches_input, head.reason);
   spec.output.score_threshold = 0;
   mark("$.output.yolo", false,
@@ -212,10 +212,10 @@ Spec SpecFromModel(const Model& model, const std::string& source) {
     return spec;
   }
   if (FindDetectionPostprocess(model, source)) {
-    spec.output.decoder = "tflite_postprocess";
+    spec.output.decoder = Decoder::kTflitePostprocess;
     mark("$.output.decoder", true, "the model ends in TFLite_Detection_PostProcess");
   } else {
-    spec.output.decoder = "ssd_raw";
+    spec.output.decoder = Decoder::kSsdRaw;
     mark("$.output.decoder", false, "no TFLite_Detection_PostProcess op: raw SSD outputs assumed");
   }
   spec.output.score_threshold = 0.5;
@@ -230,24 +230,27 @@ Spec SpecFromModel(const Model& model, const std::string& source) {
   return spec;
 }
 
-std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::string& source) {
+std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::string& source,
+                               bool reinterpret_8bit_input) {
   ModelInput in = ModelInputOf(model, source);
   std::vector<Finding> out;
   auto add = [&out](std::string code, Severity sev, std::string field, std::string expected,
-                    std::string found, std::string consequence, std::string fix) {
-    out.push_back({std::move(code), sev, std::move(field), std::move(expected), std::move(found),
-                   std::move(consequence), std::move(fix)});
+                    std::string found, std::string consequence, std::string fix) -> Finding& {
+    return out.emplace_back(Finding{std::move(code), sev, std::move(field), std::move(expected),
+                                    std::move(found), std::move(consequence), std::move(fix)});
   };
   if ((spec.tensor.width && spec.tensor.width != in.width) ||
       (spec.tensor.height && spec.tensor.height != in.height))
     add("input_size_mismatch", Severity::kError, "$.tensor.width/height",
         std::to_string(in.width) + "x" + std::to_string(in.height),
         std::to_string(spec.tensor.width) + "x" + std::to_string(spec.tensor.height),
-        "the tensor would not fit the model's input", "use the model's input size");
+        "the tensor would not fit the model's input", "use the model's input size")
+        .blocking = true;
   if (spec.tensor.layout != in.layout)
     add("layout_mismatch", Severity::kError, "$.tensor.layout", std::string(Name(in.layout)),
         std::string(Name(spec.tensor.layout)), "pixels would be fed in the wrong memory order",
-        "set the layout to " + std::string(Name(in.layout)));
+        "set the layout to " + std::string(Name(in.layout)))
+        .blocking = true;
   if (spec.tensor.dtype && *spec.tensor.dtype != in.dtype) {
     bool shift = (in.dtype == DType::kInt8 && *spec.tensor.dtype == DType::kUInt8) ||
                  (in.dtype == DType::kUInt8 && *spec.tensor.dtype == DType::kInt8);
@@ -257,6 +260,8 @@ std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::
                 "off by 128 steps"
               : "the model cannot take this element type",
         "quantize to " + std::string(DTypeName(in.dtype)) + " with the model's zero point");
+    // 8-bit twins can still run with the bytes copied as they are, as a device does.
+    out.back().blocking = !(shift && reinterpret_8bit_input);
   }
   if (in.dtype != DType::kFloat32) {
     if (spec.tensor.zero_point && *spec.tensor.zero_point != in.zero_point)
@@ -296,27 +301,29 @@ std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::
   }
   bool has_postprocess = FindDetectionPostprocess(model, source).has_value();
   std::optional<YoloHead> head = has_postprocess ? std::nullopt : YoloHeadOf(model);
-  if (spec.output.decoder == "tflite_postprocess" && !has_postprocess)
+  if (spec.output.decoder == Decoder::kTflitePostprocess && !has_postprocess)
     add("decoder_without_postprocess", Severity::kError, "$.output.decoder",
         head ? std::string(Name(head->kind)) + " (" + head->reason + ")"
              : "ssd_raw (the model has no TFLite_Detection_PostProcess)",
         "tflite_postprocess",
         head ? "the output is a raw YOLO head" : "the outputs are raw box encodings and scores",
-        "decode the raw outputs");
-  const bool yolo = spec.output.decoder == "yolov5" || spec.output.decoder == "yolov8";
-  if (yolo && (!head || Name(head->kind) != spec.output.decoder))
+        "decode the raw outputs")
+        .blocking = true;
+  if (IsYolo(spec.output.decoder) && (!head || Name(head->kind) != Name(spec.output.decoder)))
     add("yolo_decoder_mismatch", Severity::kError, "$.output.decoder",
         head              ? std::string(Name(head->kind)) + " (" + head->reason + ")"
         : has_postprocess ? "tflite_postprocess (the model ends in TFLite_Detection_PostProcess)"
                           : "no YOLO head: one output [1, N, 5+C] (yolov5) or [1, 4+C, N] "
                             "(yolov8)",
-        spec.output.decoder, "the output would be read in the wrong layout",
-        head ? "set output.decoder to " + std::string(Name(head->kind)) : "use another decoder");
-  if (spec.output.decoder == "ssd_raw" && head)
+        std::string(Name(spec.output.decoder)), "the output would be read in the wrong layout",
+        head ? "set output.decoder to " + std::string(Name(head->kind)) : "use another decoder")
+        .blocking = true;
+  if (spec.output.decoder == Decoder::kSsdRaw && head)
     add("yolo_decoder_mismatch", Severity::kError, "$.output.decoder",
         std::string(Name(head->kind)) + " (" + head->reason + ")", "ssd_raw",
         "a YOLO head has no anchors to decode against",
-        "set output.decoder to " + std::string(Name(head->kind)));
+        "set output.decoder to " + std::string(Name(head->kind)))
+        .blocking = true;
   if (spec.geometry.mode == GeometryMode::kLetterbox && spec.geometry.auto_stride > 0) {
     const Subgraph& g = model.subgraphs[0];
     const Tensor& t = g.tensors[size_t(g.inputs[0])];
@@ -329,7 +336,8 @@ std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::
         std::to_string(spec.geometry.auto_stride),
         "Ultralytics' auto letterbox pads only to a multiple of the stride, so the tensor size "
         "would follow each image",
-        "set auto_stride to 0 (Ultralytics turns auto off for fixed-size exports)");
+        "set auto_stride to 0 (Ultralytics turns auto off for fixed-size exports)")
+        .blocking = true;
   }
   return out;
 }

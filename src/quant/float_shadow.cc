@@ -1,4 +1,4 @@
-#include "lockstep/float_shadow.h"
+#include "lockstep/quant/float_shadow.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,7 +6,7 @@
 #include <set>
 #include <string_view>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

@@ -1,10 +1,10 @@
-#include "lockstep/layer_error.h"
+#include "lockstep/quant/layer_error.h"
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 

@@ -1,4 +1,4 @@
-#include "lockstep/quant_report.h"
+#include "lockstep/quant/quant_report.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,13 +7,13 @@
 #include <map>
 #include <numeric>
 
-#include "lockstep/decode.h"
-#include "lockstep/engine.h"
-#include "lockstep/error.h"
-#include "lockstep/float_shadow.h"
-#include "lockstep/model_io.h"
-#include "lockstep/preprocess.h"
-#include "lockstep/spec_model.h"
+#include "lockstep/core/error.h"
+#include "lockstep/engine/engine.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/pipeline/preprocess.h"
+#include "lockstep/pipeline/spec_model.h"
+#include "lockstep/quant/float_shadow.h"
 
 namespace lockstep {
 namespace {

@@ -1,11 +1,10 @@
-#include "lockstep/quant_report_format.h"
+#include "lockstep/quant/quant_report_format.h"
+#include "lockstep/core/xml_escape.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
-
-#include "lockstep/pr_curve.h"  // XmlEscape
 
 namespace lockstep {
 namespace {

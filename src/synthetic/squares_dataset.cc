@@ -4,9 +4,10 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "lockstep/decode.h"
-#include "lockstep/error.h"
-#include "lockstep/synthetic.h"
+#include "lockstep/core/error.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/image/encode.h"
+#include "lockstep/synthetic/squares_dataset.h"
 
 namespace lockstep {
 namespace {

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/model_builder.h"
-#include "lockstep/synthetic.h"
+#include "lockstep/model/model_builder.h"
+#include "lockstep/synthetic/squares_detector.h"
 
 namespace lockstep {
 namespace {

@@ -1,5 +1,7 @@
 // The pipeline the squares detector was built for, and the classic mistakes planted into it.
-#include "lockstep/synthetic.h"
+#include "lockstep/synthetic/squares_spec.h"
+#include "lockstep/synthetic/squares_dataset.h"
+#include "lockstep/synthetic/squares_detector.h"
 
 namespace lockstep {
 
@@ -13,7 +15,7 @@ Spec SquaresTrainingSpec() {
   s.normalize.std = {127.5, 127.5, 127.5};
   s.tensor.width = kSquaresInputSize;
   s.tensor.height = kSquaresInputSize;
-  s.output.decoder = "tflite_postprocess";
+  s.output.decoder = Decoder::kTflitePostprocess;
   s.output.score_threshold = 0.3;
   s.output.labels = SquareLabels();
   return s;

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <string>
 
-#include "lockstep/model_builder.h"
-#include "lockstep/model_io.h"
+#include "lockstep/model/model_builder.h"
+#include "lockstep/model/model_io.h"
 #include "support/test_support.h"
 
 namespace lockstep {

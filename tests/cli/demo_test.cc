@@ -12,8 +12,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "lockstep/decode.h"
-#include "lockstep/model_io.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_io.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "lockstep/decode.h"
+#include "lockstep/image/decode.h"
 #include "support/test_support.h"
 
 namespace lockstep {

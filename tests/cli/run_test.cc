@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "lockstep/engine.h"
-#include "lockstep/npy.h"
+#include "lockstep/core/npy.h"
+#include "lockstep/engine/engine.h"
 #include "support/test_support.h"
 
 namespace lockstep {

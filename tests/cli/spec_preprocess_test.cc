@@ -4,7 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "lockstep/npy.h"
+#include "lockstep/core/npy.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -1,8 +1,8 @@
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 #include <gtest/gtest.h>
 
-#include "lockstep/dtype.h"
+#include "lockstep/core/dtype.h"
 
 namespace lockstep {
 namespace {

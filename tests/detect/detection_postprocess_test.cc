@@ -1,6 +1,6 @@
 // lockstep's TFLite_Detection_PostProcess against the real op in TFLite 2.9: one-op models built
 // here with seeded random inputs, and the real SSD models with their op's inputs exposed.
-#include "lockstep/detection_postprocess.h"
+#include "lockstep/detect/detection_postprocess.h"
 
 #include <gtest/gtest.h>
 
@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/engine.h"
-#include "lockstep/error.h"
-#include "lockstep/model_builder.h"
-#include "lockstep/model_io.h"
+#include "lockstep/core/error.h"
+#include "lockstep/engine/engine.h"
+#include "lockstep/model/model_builder.h"
+#include "lockstep/model/model_io.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -1,16 +1,16 @@
 // MediaPipe Model Maker's anchors, read from the DETECTOR_METADATA entry of a real model, checked
 // against the grid they must form (levels 3..6 of a 320×320 input, 3 ratios × 3 octave scales,
 // anchor scale 3), then used by decoder ssd_raw on a real image.
-#include "lockstep/detector_metadata.h"
+#include "lockstep/detect/detector_metadata.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "lockstep/decode.h"
-#include "lockstep/detector.h"
-#include "lockstep/error.h"
-#include "lockstep/model_io.h"
+#include "lockstep/core/error.h"
+#include "lockstep/detect/detector.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_io.h"
 #include "support/test_support.h"
 
 namespace lockstep {
@@ -78,7 +78,7 @@ TEST(MetadataAnchors, DecoderSsdRawRunsTheMediapipeModelOnARealImage) {
   Spec spec;
   spec.normalize.mean = {127.5, 127.5, 127.5};
   spec.normalize.std = {127.5, 127.5, 127.5};
-  spec.output.decoder = "ssd_raw";
+  spec.output.decoder = Decoder::kSsdRaw;
   spec.output.anchors.source = AnchorSource::kMetadata;
   spec.output.box_scales = {1, 1, 1, 1};  // DETECTOR_METADATA's decoding options
   spec.output.nms.max_detections = 25;

@@ -1,15 +1,15 @@
 // The Detector on the real SSD MobileNet v1 COCO model: real images, boxes in original-image
 // pixels checked against the COCO128 ground truth (IoU computed here), labels from every source.
-#include "lockstep/detector.h"
+#include "lockstep/detect/detector.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <fstream>
 
-#include "lockstep/coco.h"
-#include "lockstep/decode.h"
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
+#include "lockstep/eval/coco.h"
+#include "lockstep/image/decode.h"
 #include "support/test_support.h"
 
 namespace lockstep {
@@ -216,7 +216,7 @@ TEST(Detector, RefusesWhatItCannotRun) {
   LOCKSTEP_REQUIRE_ASSETS();
   // ssd_raw on a model whose outputs are the postprocess op's four arrays.
   Spec raw = TrainingSpec();
-  raw.output.decoder = "ssd_raw";
+  raw.output.decoder = Decoder::kSsdRaw;
   try {
     Detector::Create(LOCKSTEP_ASSET(kSsd), raw);
     FAIL() << "ssd_raw accepted";

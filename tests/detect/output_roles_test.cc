@@ -1,7 +1,7 @@
 // Output roles on the real detectors. The oracle is the op's own wiring: TFLite_Detection_
 // PostProcess always writes boxes, classes, scores, count in that order, so the graph position
 // of each of its output tensors is the right answer; the rules must find it without using it.
-#include "lockstep/output_roles.h"
+#include "lockstep/detect/output_roles.h"
 
 #include <gtest/gtest.h>
 
@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/engine.h"
-#include "lockstep/error.h"
-#include "lockstep/metadata.h"
-#include "lockstep/model_builder.h"
-#include "lockstep/model_io.h"
-#include "lockstep/postprocess_options.h"
+#include "lockstep/core/error.h"
+#include "lockstep/engine/engine.h"
+#include "lockstep/model/metadata.h"
+#include "lockstep/model/model_builder.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/model/postprocess_options.h"
 #include "support/test_support.h"
 
 namespace lockstep {

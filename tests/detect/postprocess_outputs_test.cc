@@ -1,5 +1,5 @@
 // The op's four outputs read back and turned into detections, on hand-computed values.
-#include "lockstep/postprocess_outputs.h"
+#include "lockstep/detect/postprocess_outputs.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <limits>
 #include <vector>
 
-#include "lockstep/error.h"
-#include "lockstep/model_builder.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/model_builder.h"
 
 namespace lockstep {
 namespace {

@@ -1,12 +1,12 @@
 // The SSD anchor generator against anchors computed by hand from SsdAnchorsCalculator's rules,
 // and the anchor count of MediaPipe's face detector config.
-#include "lockstep/ssd_anchors.h"
+#include "lockstep/detect/ssd_anchors.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

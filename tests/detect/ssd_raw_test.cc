@@ -5,12 +5,12 @@
 
 #include <filesystem>
 
-#include "lockstep/decode.h"
-#include "lockstep/detector.h"
-#include "lockstep/error.h"
-#include "lockstep/model_io.h"
-#include "lockstep/postprocess_options.h"
-#include "lockstep/ssd_raw.h"
+#include "lockstep/core/error.h"
+#include "lockstep/detect/detector.h"
+#include "lockstep/detect/ssd_raw.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/model/postprocess_options.h"
 #include "support/test_support.h"
 
 namespace lockstep {
@@ -53,7 +53,7 @@ TEST(SsdRaw, HeadOnlyModelDetectsExactlyWhatThePostprocessOpDetects) {
   Spec whole = TrainingSpec(0.3);
   whole.output.label_file = "";
   Spec raw = whole;
-  raw.output.decoder = "ssd_raw";
+  raw.output.decoder = Decoder::kSsdRaw;
   raw.output.anchors.source = AnchorSource::kConstant;
   raw.output.box_scales = {op.y_scale, op.x_scale, op.h_scale, op.w_scale};
   raw.output.nms.iou_threshold = op.nms_iou_threshold;
@@ -94,7 +94,7 @@ TEST(SsdRaw, AnchorsThatDoNotFitTheOutputsNameBothCounts) {
   LOCKSTEP_REQUIRE_ASSETS();
   const auto [head, op] = HeadOnlyModel(LOCKSTEP_ASSET(kSsd));
   Spec raw = TrainingSpec(0.5);
-  raw.output.decoder = "ssd_raw";
+  raw.output.decoder = Decoder::kSsdRaw;
   raw.output.anchors.source = AnchorSource::kGenerator;
   SsdAnchorOptions& g = raw.output.anchors.generator;  // the face detector's 896 anchors
   g.num_layers = 4;
@@ -119,7 +119,7 @@ TEST(SsdRaw, LabelsListingTheBackgroundLoseIt) {
   LOCKSTEP_REQUIRE_ASSETS();
   const auto [head, op] = HeadOnlyModel(LOCKSTEP_ASSET(kSsd));
   Spec raw = TrainingSpec(0.5);
-  raw.output.decoder = "ssd_raw";
+  raw.output.decoder = Decoder::kSsdRaw;
   raw.output.labels = {"background"};
   for (int i = 1; i <= op.num_classes; ++i) {
     std::string label = "c";  // (appending, not "c" + ...: GCC 12's false -Wrestrict)

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/decode.h"
-#include "lockstep/detector.h"
-#include "lockstep/engine.h"
-#include "lockstep/model_io.h"
-#include "lockstep/preprocess.h"
-#include "lockstep/spec_model.h"
+#include "lockstep/detect/detector.h"
+#include "lockstep/engine/engine.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/pipeline/preprocess.h"
+#include "lockstep/pipeline/spec_model.h"
 #include "support/test_support.h"
 
 namespace lockstep {
@@ -40,7 +40,7 @@ Spec UltralyticsSpec(const std::string& decoder, double confidence, bool agnosti
   s.geometry.rounding = LetterboxRounding::kUltralytics;
   s.normalize.mean = {0, 0, 0};
   s.normalize.std = {255, 255, 255};
-  s.output.decoder = decoder;
+  s.output.decoder = decoder == "yolov5" ? Decoder::kYolov5 : Decoder::kYolov8;
   s.output.yolo.confidence = confidence;
   s.output.yolo.class_agnostic = agnostic;
   s.output.label_file =

@@ -5,9 +5,9 @@
 #include <cstring>
 #include <vector>
 
-#include "lockstep/error.h"
-#include "lockstep/yolo.h"
-#include "lockstep/yolo_nms.h"
+#include "lockstep/core/error.h"
+#include "lockstep/detect/yolo_decode.h"
+#include "lockstep/detect/yolo_nms.h"
 
 namespace lockstep {
 namespace {
@@ -157,7 +157,7 @@ TEST(YoloDecode, BoxUnitsFromFloatValues) {
 TEST(YoloDecode, SpecDecoderMustFitTheHead) {
   std::vector<uint8_t> bytes(84 * 8400);
   OutputSpec spec;
-  spec.decoder = "yolov5";
+  spec.decoder = Decoder::kYolov5;
   try {
     YoloOptionsFor(spec, View(DType::kInt8, {1, 84, 8400}, bytes), 640, 640, "m.tflite");
     FAIL();
@@ -165,7 +165,7 @@ TEST(YoloDecode, SpecDecoderMustFitTheHead) {
     EXPECT_EQ(e.field(), "$.output.decoder");
     EXPECT_NE(std::string(e.what()).find("set output.decoder to yolov8"), std::string::npos);
   }
-  spec.decoder = "yolov8";
+  spec.decoder = Decoder::kYolov8;
   EXPECT_THROW(YoloOptionsFor(spec, View(DType::kInt8, {1, 10, 4}, bytes), 640, 640, "m.tflite"),
                Error);
   const YoloDecodeOptions o =

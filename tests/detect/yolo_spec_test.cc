@@ -5,12 +5,12 @@
 
 #include <string>
 
-#include "lockstep/detector.h"
-#include "lockstep/error.h"
-#include "lockstep/model_io.h"
-#include "lockstep/spec.h"
-#include "lockstep/spec_model.h"
-#include "lockstep/yolo_labels.h"
+#include "lockstep/core/error.h"
+#include "lockstep/detect/detector.h"
+#include "lockstep/detect/yolo_labels.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/pipeline/spec.h"
+#include "lockstep/pipeline/spec_model.h"
 #include "support/test_support.h"
 
 namespace lockstep {
@@ -106,7 +106,7 @@ TEST(YoloSpec, FromModelDerivesUltralyticsPipeline) {
     SCOPED_TRACE(file);
     const std::string path = (testing::AssetsDir() / kDir / file).string();
     const Spec s = SpecFromModel(ReadModelFile(path), path);
-    EXPECT_EQ(s.output.decoder, decoder);
+    EXPECT_EQ(Name(s.output.decoder), decoder);
     EXPECT_EQ(s.geometry.mode, GeometryMode::kLetterbox);
     EXPECT_EQ(s.geometry.pad_value, (std::array<int, 3>{114, 114, 114}));
     EXPECT_EQ(s.normalize.std, (std::array<double, 3>{255, 255, 255}));
@@ -139,16 +139,16 @@ TEST(YoloSpec, CheckSpecAndDetectorRefuseWhatDoesNotFit) {
   const std::string path = (testing::AssetsDir() / kDir / "yolov8n_coco_int8.tflite").string();
   const Model model = ReadModelFile(path);
   Spec s = SpecFromModel(model, path);
-  s.output.decoder = "yolov5";
+  s.output.decoder = Decoder::kYolov5;
   auto codes = Codes(CheckSpec(s, model, path));
   EXPECT_NE(std::find(codes.begin(), codes.end(), "yolo_decoder_mismatch"), codes.end());
   EXPECT_THROW(Detector::Create(path, s), Error);
-  s.output.decoder = "tflite_postprocess";
+  s.output.decoder = Decoder::kTflitePostprocess;
   for (const Finding& f : CheckSpec(s, model, path))
     if (f.code == "decoder_without_postprocess") {
       EXPECT_EQ(f.expected.substr(0, 7), "yolov8 ");
     }
-  s.output.decoder = "yolov8";
+  s.output.decoder = Decoder::kYolov8;
   s.geometry.auto_stride = 32;
   codes = Codes(CheckSpec(s, model, path));
   EXPECT_NE(std::find(codes.begin(), codes.end(), "letterbox_auto_static_input"), codes.end());
@@ -162,7 +162,7 @@ TEST(YoloSpec, CheckSpecAndDetectorRefuseWhatDoesNotFit) {
   const std::string ssd =
       (testing::AssetsDir() / kDir / "coco_ssd_mobilenet_v1_1.0_quant_2018_06_29.tflite").string();
   s = Spec{};
-  s.output.decoder = "yolov8";
+  s.output.decoder = Decoder::kYolov8;
   codes = Codes(CheckSpec(s, ReadModelFile(ssd), ssd));
   EXPECT_NE(std::find(codes.begin(), codes.end(), "yolo_decoder_mismatch"), codes.end());
 }

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "lockstep/tensor_compare.h"
+#include "lockstep/doctor/tensor_compare.h"
 
 namespace lockstep::testing {
 

@@ -1,13 +1,13 @@
 // The difference heatmap: sums of |a − b| computed by hand, the colour ramp's stops and its
 // rising lightness (what makes it perceptual), and a heatmap whose equal pixels are exactly the
 // ramp's zero colour.
-#include "lockstep/difference_heatmap.h"
+#include "lockstep/doctor/difference_heatmap.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

@@ -7,8 +7,8 @@
 #include <functional>
 #include <set>
 
-#include "lockstep/doctor.h"
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
+#include "lockstep/doctor/doctor.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -6,11 +6,11 @@
 #include <cmath>
 #include <set>
 
-#include "lockstep/dataset_run.h"
-#include "lockstep/decode.h"
-#include "lockstep/doctor.h"
-#include "lockstep/error.h"
-#include "lockstep/npy.h"
+#include "lockstep/core/error.h"
+#include "lockstep/core/npy.h"
+#include "lockstep/doctor/doctor.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/run/dataset_run.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -1,7 +1,7 @@
 // The doctor's HTML report: its structure and content checked on the string, every embedded PNG
 // decoded back to the exact pixels it was made from, and the file opened in headless Chromium,
 // whose DOM and screenshot must show the verdict, the findings and the images.
-#include "lockstep/doctor_html.h"
+#include "lockstep/doctor/doctor_html.h"
 
 #include <gtest/gtest.h>
 
@@ -12,14 +12,14 @@
 #include <set>
 #include <sstream>
 
-#include "lockstep/base64.h"
-#include "lockstep/decode.h"
-#include "lockstep/detector.h"
-#include "lockstep/difference_heatmap.h"
-#include "lockstep/draw.h"
-#include "lockstep/error.h"
-#include "lockstep/geometry.h"
-#include "lockstep/preprocess.h"
+#include "lockstep/core/base64.h"
+#include "lockstep/core/error.h"
+#include "lockstep/detect/detector.h"
+#include "lockstep/doctor/difference_heatmap.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/image/draw.h"
+#include "lockstep/pipeline/geometry.h"
+#include "lockstep/pipeline/preprocess.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -6,9 +6,11 @@
 #include <map>
 #include <set>
 
-#include "lockstep/doctor.h"
-#include "lockstep/model_io.h"
-#include "lockstep/synthetic.h"
+#include "lockstep/doctor/doctor.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/synthetic/squares_dataset.h"
+#include "lockstep/synthetic/squares_detector.h"
+#include "lockstep/synthetic/squares_spec.h"
 #include "support/test_support.h"
 
 namespace lockstep {

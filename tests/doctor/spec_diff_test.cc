@@ -1,10 +1,10 @@
 // DiffSpecs groups differing leaves into the units a person changes together; WithTrainingUnits
 // switches units back. Oracles: hand-written specs whose differences are known.
-#include "lockstep/spec_diff.h"
+#include "lockstep/doctor/spec_diff.h"
 
 #include <gtest/gtest.h>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 #include "support/test_support.h"
 
 namespace lockstep {

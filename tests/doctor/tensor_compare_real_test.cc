@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "doctor/describe_comparison.h"
-#include "lockstep/decode.h"
-#include "lockstep/detector.h"
-#include "lockstep/npy.h"
-#include "lockstep/preprocess.h"
-#include "lockstep/tensor_compare.h"
+#include "lockstep/core/npy.h"
+#include "lockstep/detect/detector.h"
+#include "lockstep/doctor/tensor_compare.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/pipeline/preprocess.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -1,7 +1,7 @@
 // CompareTensors: statistics, alignment, and fingerprints. Each mistake is planted with
 // lockstep's own pipeline (a changed spec field), and the test checks that the right
 // fingerprint comes first and that absent mistakes are not named.
-#include "lockstep/tensor_compare.h"
+#include "lockstep/doctor/tensor_compare.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,11 +13,11 @@
 #include <gtest/gtest.h>
 
 #include "doctor/describe_comparison.h"
-#include "lockstep/decode.h"
-#include "lockstep/error.h"
-#include "lockstep/geometry.h"
-#include "lockstep/npy.h"
-#include "lockstep/preprocess.h"
+#include "lockstep/core/error.h"
+#include "lockstep/core/npy.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/pipeline/geometry.h"
+#include "lockstep/pipeline/preprocess.h"
 #include "support/test_support.h"
 
 namespace lockstep {

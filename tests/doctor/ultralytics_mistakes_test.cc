@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <set>
 
-#include "lockstep/decode.h"
-#include "lockstep/doctor.h"
-#include "lockstep/npy.h"
-#include "lockstep/preprocess.h"
+#include "lockstep/core/npy.h"
+#include "lockstep/doctor/doctor.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/pipeline/preprocess.h"
 #include "support/test_support.h"
 
 namespace lockstep {

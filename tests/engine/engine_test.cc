@@ -1,7 +1,7 @@
 // The engine on the real TFLite 2.9 runtime: every CPU model of the shared assets, XNNPACK against
 // the builtin kernels, Edge TPU models without a TPU, ops TFLite lacks, and hand-built models whose
 // outputs are computed by hand.
-#include "lockstep/engine.h"
+#include "lockstep/engine/engine.h"
 
 #include <dlfcn.h>
 #include <gtest/gtest.h>
@@ -13,9 +13,9 @@
 #include <set>
 #include <string>
 
-#include "lockstep/error.h"
-#include "lockstep/model_builder.h"
-#include "lockstep/model_io.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/model_builder.h"
+#include "lockstep/model/model_io.h"
 #include "support/test_support.h"
 
 namespace lockstep {

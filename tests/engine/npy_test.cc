@@ -5,8 +5,8 @@
 #include <cstring>
 #include <string>
 
-#include "lockstep/error.h"
-#include "lockstep/npy.h"
+#include "lockstep/core/error.h"
+#include "lockstep/core/npy.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -1,11 +1,11 @@
 // COCOeval bbox semantics on small cases whose expected values are worked out by hand in the
 // comments. Precision is tp / (tp + fp + eps) with eps = 2^-52, so "1" is 1 / (1 + eps) and the
 // comparisons allow 1e-12.
-#include "lockstep/coco_eval.h"
+#include "lockstep/eval/coco_eval.h"
 
 #include <gtest/gtest.h>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

@@ -1,12 +1,12 @@
 // COCO instances and results JSON: the real COCO128 annotations load; every malformed field is
 // an Error naming the file and the JSON path; results round-trip exactly.
-#include "lockstep/coco.h"
+#include "lockstep/eval/coco.h"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/synthetic.h"
-#include "lockstep/coco_eval.h"
-#include "lockstep/npy.h"
+#include "lockstep/core/npy.h"
+#include "lockstep/eval/coco_eval.h"
 #include "support/test_support.h"
 
 namespace lockstep {

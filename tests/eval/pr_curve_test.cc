@@ -1,6 +1,6 @@
 // The SVG charts: well-formed XML, and each curve's points exactly where PlotFrame puts the
 // values of a hand-made precision array.
-#include "lockstep/pr_curve.h"
+#include "lockstep/eval/pr_curve.h"
 
 #include "eval/synthetic.h"
 

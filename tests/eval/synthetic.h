@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "lockstep/coco.h"
+#include "lockstep/eval/coco.h"
 
 namespace lockstep::synthetic {
 

@@ -1,4 +1,4 @@
-#include "lockstep/decode.h"
+#include "lockstep/image/decode.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,8 @@
 #include <fstream>
 #include <random>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
+#include "lockstep/image/encode.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -1,4 +1,4 @@
-#include "lockstep/edgetpu_check.h"
+#include "lockstep/model/edgetpu_check.h"
 
 #include <gtest/gtest.h>
 
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/model_builder.h"
-#include "lockstep/model_io.h"
+#include "lockstep/model/model_builder.h"
+#include "lockstep/model/model_io.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -1,4 +1,4 @@
-#include "lockstep/inspect.h"
+#include "lockstep/model/inspect.h"
 
 #include <flatbuffers/flexbuffers.h>
 #include <gtest/gtest.h>
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/error.h"
-#include "lockstep/model_io.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/model_io.h"
 #include "support/test_support.h"
 
 namespace lockstep {

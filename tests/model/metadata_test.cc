@@ -1,4 +1,4 @@
-#include "lockstep/metadata.h"
+#include "lockstep/model/metadata.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 #include "metadata_generated.h"
 
 namespace lockstep {

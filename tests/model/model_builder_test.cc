@@ -1,14 +1,14 @@
 // Models made with ModelBuilder, written with WriteModel and run in real TensorFlow Lite; every
 // expected output is computed by hand from the op's definition.
-#include "lockstep/model_builder.h"
+#include "lockstep/model/model_builder.h"
 
 #include <flatbuffers/flexbuffers.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "lockstep/error.h"
-#include "lockstep/model_io.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/model_io.h"
 #include "model/tflite_run.h"
 
 namespace lockstep {

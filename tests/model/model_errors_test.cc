@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/error.h"
-#include "lockstep/model_builder.h"
-#include "lockstep/model_io.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/model_builder.h"
+#include "lockstep/model/model_io.h"
 #include "support/test_support.h"
 #include "tflite_generated.h"
 

@@ -1,7 +1,7 @@
 // The .tflite reader and writer on every real model in the shared assets: read, write, read
 // again gives the same Model, and the rewritten bytes run in real TensorFlow Lite with outputs
 // identical to the original's.
-#include "lockstep/model_io.h"
+#include "lockstep/model/model_io.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 
 #include <flatbuffers/reflection.h>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 #include "model/schema_access.h"
 #include "model/tflite_run.h"
 #include "support/test_support.h"

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/error.h"
-#include "lockstep/postprocess_options.h"
+#include "lockstep/core/error.h"
+#include "lockstep/model/postprocess_options.h"
 
 namespace lockstep {
 namespace {

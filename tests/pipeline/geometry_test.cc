@@ -1,8 +1,8 @@
-#include "lockstep/geometry.h"
+#include "lockstep/pipeline/geometry.h"
 
 #include <gtest/gtest.h>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

@@ -1,15 +1,15 @@
-#include "lockstep/preprocess.h"
+#include "lockstep/pipeline/preprocess.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <random>
 
-#include "lockstep/decode.h"
-#include "lockstep/engine.h"
-#include "lockstep/model_builder.h"
-#include "lockstep/model_io.h"
-#include "lockstep/npy.h"
+#include "lockstep/core/npy.h"
+#include "lockstep/engine/engine.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_builder.h"
+#include "lockstep/model/model_io.h"
 #include "support/test_support.h"
 
 namespace lockstep {

@@ -4,8 +4,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "lockstep/error.h"
-#include "lockstep/resize.h"
+#include "lockstep/core/error.h"
+#include "lockstep/pipeline/resize.h"
 #include "pipeline/resize_sweep.h"
 #include "support/test_support.h"
 

@@ -2,8 +2,8 @@
 // dialect tests prove equal to OpenCV's and Pillow's.
 #include <gtest/gtest.h>
 
-#include "lockstep/error.h"
-#include "lockstep/resize.h"
+#include "lockstep/core/error.h"
+#include "lockstep/pipeline/resize.h"
 #include "pipeline/resize_sweep.h"
 
 namespace lockstep {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "lockstep/image.h"
+#include "lockstep/image/image.h"
 
 namespace lockstep::testing {
 

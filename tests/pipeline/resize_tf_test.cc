@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "lockstep/error.h"
-#include "lockstep/resize.h"
+#include "lockstep/core/error.h"
+#include "lockstep/pipeline/resize.h"
 
 namespace lockstep {
 namespace {

@@ -1,8 +1,8 @@
-#include "lockstep/spec.h"
+#include "lockstep/pipeline/spec.h"
 
 #include <gtest/gtest.h>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

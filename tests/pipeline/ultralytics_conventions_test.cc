@@ -8,10 +8,10 @@
 #include <random>
 #include <sstream>
 
-#include "lockstep/error.h"
-#include "lockstep/geometry.h"
-#include "lockstep/preprocess.h"
-#include "lockstep/spec.h"
+#include "lockstep/core/error.h"
+#include "lockstep/pipeline/geometry.h"
+#include "lockstep/pipeline/preprocess.h"
+#include "lockstep/pipeline/spec.h"
 #include "support/test_support.h"
 
 namespace lockstep {

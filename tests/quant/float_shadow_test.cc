@@ -1,16 +1,16 @@
 // The float shadow on hand-built quantized models: its constants and outputs against values
 // computed by hand, and against the quantized model run by the real TFLite runtime.
-#include "lockstep/float_shadow.h"
+#include "lockstep/quant/float_shadow.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 
-#include "lockstep/engine.h"
-#include "lockstep/error.h"
-#include "lockstep/model_builder.h"
-#include "lockstep/model_io.h"
+#include "lockstep/core/error.h"
+#include "lockstep/engine/engine.h"
+#include "lockstep/model/model_builder.h"
+#include "lockstep/model/model_io.h"
 
 namespace lockstep {
 namespace {

@@ -1,12 +1,12 @@
 // The QuantizationDebugger metrics and the SNR on hand-computed cases.
-#include "lockstep/layer_error.h"
+#include "lockstep/quant/layer_error.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
-#include "lockstep/error.h"
+#include "lockstep/core/error.h"
 
 namespace lockstep {
 namespace {

@@ -1,7 +1,7 @@
 // The per-layer report on the real models: metrics against a numpy oracle of the
 // QuantizationDebugger's formulas on tensors saved from the runtime, the MobileNet v1 0.25
 // float/quant pair, and `lockstep quant-report` on COCO SSD MobileNet v1.
-#include "lockstep/quant_report.h"
+#include "lockstep/quant/quant_report.h"
 
 #include <gtest/gtest.h>
 
@@ -11,13 +11,13 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "lockstep/decode.h"
-#include "lockstep/engine.h"
-#include "lockstep/float_shadow.h"
-#include "lockstep/model_io.h"
-#include "lockstep/npy.h"
-#include "lockstep/preprocess.h"
-#include "lockstep/spec_model.h"
+#include "lockstep/core/npy.h"
+#include "lockstep/engine/engine.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/model/model_io.h"
+#include "lockstep/pipeline/preprocess.h"
+#include "lockstep/pipeline/spec_model.h"
+#include "lockstep/quant/float_shadow.h"
 #include "support/test_support.h"
 
 namespace lockstep {

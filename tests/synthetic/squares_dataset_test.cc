@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <set>
 
-#include "lockstep/coco.h"
-#include "lockstep/decode.h"
-#include "lockstep/error.h"
-#include "lockstep/synthetic.h"
+#include "lockstep/core/error.h"
+#include "lockstep/eval/coco.h"
+#include "lockstep/image/decode.h"
+#include "lockstep/synthetic/squares_dataset.h"
+#include "lockstep/synthetic/squares_detector.h"
+#include "lockstep/synthetic/squares_spec.h"
 #include "support/test_support.h"
 
 namespace lockstep {

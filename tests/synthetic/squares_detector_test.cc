@@ -6,8 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "lockstep/coco_eval.h"
-#include "lockstep/model_io.h"
+#include "lockstep/eval/coco_eval.h"
+#include "lockstep/model/model_io.h"
 #include "support/test_support.h"
 #include "synthetic/squares_eval.h"
 

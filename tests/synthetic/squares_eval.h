@@ -4,9 +4,11 @@
 #include <filesystem>
 #include <vector>
 
-#include "lockstep/coco_eval.h"
-#include "lockstep/detector.h"
-#include "lockstep/synthetic.h"
+#include "lockstep/detect/detector.h"
+#include "lockstep/eval/coco_eval.h"
+#include "lockstep/synthetic/squares_dataset.h"
+#include "lockstep/synthetic/squares_detector.h"
+#include "lockstep/synthetic/squares_spec.h"
 
 namespace lockstep::testing {
 

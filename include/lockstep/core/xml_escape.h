@@ -1,0 +1,11 @@
+// Text made safe for the HTML and SVG reports: XML character data and attribute values.
+#pragma once
+
+#include <string>
+
+namespace lockstep {
+
+// &, <, >, " and ' as entities; control characters XML 1.0 forbids (other than \n, \t) as spaces.
+std::string XmlEscape(const std::string& text);
+
+}  // namespace lockstep

@@ -1,0 +1,49 @@
+// Which of a detector's outputs are the boxes, classes, scores and count of its
+// TFLite_Detection_PostProcess op. Converters order them differently (TF1: boxes, classes,
+// scores, count; TF2: scores, boxes, count, classes) and readers that trust position misread
+// them, so the roles come from names the model carries, else from shapes and values.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lockstep/detect/postprocess_outputs.h"
+#include "lockstep/engine/tensor_view.h"
+#include "lockstep/model/metadata.h"
+#include "lockstep/model/model.h"
+
+namespace lockstep {
+
+enum class OutputRoleRule {
+  kMetadataNames,    // TFLite metadata output names ("location(s)", "category"/"classes", ...)
+  kSignatureNames,   // TF2 signature output_0..3 = count, scores, classes, boxes (libcoral's map)
+  kShapesAndValues,  // [1,M,4] boxes, 1 element count, integral classes, the other scores
+};
+
+struct DetectionOutputRoles {
+  // Positions among the model's outputs (Engine::output(i)).
+  size_t boxes = 0, classes = 0, scores = 0, count = 0;
+  OutputRoleRule rule = OutputRoleRule::kShapesAndValues;
+  std::string reason;  // for a person: which names or facts decided
+};
+
+// `outputs` are the model's outputs after an Invoke (runtime shapes: TF2 files may store empty
+// shapes; the values rule reads the data). When the model has a TFLite_Detection_PostProcess op,
+// only its four outputs are candidates (LSTM trackers also output their state). An Error when
+// no rule can tell the roles apart.
+DetectionOutputRoles AssignDetectionOutputRoles(const Model& model,
+                                                const std::optional<ModelMetadata>& metadata,
+                                                const std::vector<TensorView>& outputs,
+                                                const std::string& source);
+
+std::string_view OutputRoleRuleName(OutputRoleRule rule);
+
+// The op's four outputs read in their roles (see ReadPostprocessOutputs).
+PostprocessOutputs ReadPostprocessOutputs(const std::vector<TensorView>& outputs,
+                                          const DetectionOutputRoles& roles,
+                                          const std::string& source);
+
+}  // namespace lockstep

@@ -1,0 +1,136 @@
+// The doctor: is it the model or the pipeline? Given a model, the training pipeline's spec and the
+// deployed one, it checks the two against each other and against the model without images, then
+// (with images) runs both pipelines stage by stage, names the first stage that diverges and why,
+// measures what the divergence costs in detections and COCO AP, and attributes the AP gap to
+// each differing field. Stage tensors dumped by another pipeline (.npy) are explained the same way.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lockstep/core/finding.h"
+#include "lockstep/detect/detector.h"
+#include "lockstep/doctor/spec_diff.h"
+#include "lockstep/doctor/tensor_compare.h"
+#include "lockstep/eval/coco_eval.h"
+#include "lockstep/image/image.h"
+#include "lockstep/pipeline/spec.h"
+#include "lockstep/run/dataset_run.h"
+
+namespace lockstep {
+
+struct DoctorInput {
+  std::filesystem::path model;
+  Spec training, deployed;
+  std::string training_source = "training spec", deployed_source = "deployed spec";
+  // Empirical checks run when images are given: a folder, or a folder with COCO annotations.
+  std::optional<std::filesystem::path> images;
+  std::optional<std::filesystem::path> annotations;
+  size_t max_images = 0;  // 0: all
+  // Stage tensors from the training side (resized.npy, normalized.npy, quantized.npy, ...).
+  std::optional<std::filesystem::path> stage_tensors;
+  size_t sample_images = 3;  // images kept with pictures for the report
+  bool attribution = true;   // one extra evaluation per differing unit (needs annotations)
+  bool what_ifs = true;      // input-quantization what-ifs (needs a quantized input)
+  double agreement_iou = 0.5;
+  double agreement_score_threshold = 0.3;  // detections compared above this score
+  DatasetRunOptions run;
+  // (what is running, done, total): "training", "deployed", "attribution normalize", ...
+  std::function<void(const std::string&, size_t, size_t)> progress;
+};
+
+// One stage of the two pipelines compared over the images.
+struct StageReport {
+  std::string stage;  // "geometry", "resized", "normalized", "quantized", "raw_outputs",
+                      // "detections"
+  size_t images = 0;
+  size_t images_differing = 0;
+  DifferenceStats stats;  // over all images
+  std::vector<Fingerprint> fingerprints;
+  std::string note;  // what was compared ("transform of 128 images", "output 0 of 4", ...)
+  bool equal() const { return images_differing == 0; }
+};
+
+// Detections of the two pipelines matched one to one (IoU ≥ agreement_iou, same class, greedy
+// by score), above agreement_score_threshold.
+struct DetectionAgreement {
+  size_t training = 0, deployed = 0, matched = 0;
+  double mean_abs_score_delta = 0, max_abs_score_delta = 0;  // over matched pairs
+  double mean_iou = 0;                                       // over matched pairs
+};
+
+// How much of the AP gap one differing unit explains: the deployed spec with that unit switched
+// back to the training value.
+struct AttributionEntry {
+  SpecDifference difference;
+  double ap_switched = 0;   // AP@[.5:.95] of the deployed spec with this unit fixed
+  double ap_recovered = 0;  // ap_switched - deployed AP
+  double share = 0;         // ap_recovered / (training AP - deployed AP)
+  // The unit's Shapley share of the gap: its recovery averaged over every order of switching the
+  // units back, so the shares add up to 1 even when the mistakes interact (one AP evaluation per
+  // subset of units: computed for up to kMaxShapleyUnits differing units).
+  std::optional<double> shapley_share;
+};
+inline constexpr size_t kMaxShapleyUnits = 4;
+
+// A planted input-quantization mistake and its cost against the training pipeline.
+struct WhatIf {
+  // "astype_truncation", "uint8_in_int8" (or "int8_in_uint8"), "zero_point_ignored"
+  std::string code;
+  std::string description;
+  DetectionAgreement agreement;
+  std::optional<double> ap;  // with annotations
+  std::optional<double> ap_cost;
+};
+
+// One image kept with pictures: the two model inputs as RGB images (the quantized tensor shown
+// as pixels) and each pipeline's detections in source pixels.
+struct SampleView {
+  std::filesystem::path file;
+  Image source;
+  Image training_input, deployed_input;
+  std::vector<PixelDetection> training_detections, deployed_detections;
+};
+
+// A stage tensor from elsewhere, compared with lockstep's training-side tensor of the same stage.
+struct ExternalComparison {
+  std::filesystem::path file;
+  TensorComparison comparison;
+};
+
+struct DoctorReport {
+  std::string model;
+  std::string training_source, deployed_source;
+  // Error-severity findings make the pipelines misaligned (exit 1). For the doctor, a finding's
+  // `expected` is the training side's value (or the model's) and `found` the deployed side's.
+  bool aligned = true;
+  std::vector<Finding> findings;
+  std::vector<SpecDifference> differences;
+  std::vector<StageReport> stages;  // empty without images
+  std::string first_divergence;     // the first stage that differs; empty when none does
+  std::optional<DetectionAgreement> agreement;
+  size_t images = 0;
+  std::optional<CocoEvalResult> training_eval, deployed_eval;
+  std::vector<AttributionEntry> attribution;  // largest share first
+  std::vector<WhatIf> what_ifs;
+  std::vector<ExternalComparison> external;
+  std::vector<SampleView> samples;
+};
+
+// Errors (lockstep::Error) for bad input: an unreadable model, spec or image folder, a stage
+// tensor that is not a .npy. Everything the doctor finds is a Finding, never an Error.
+DoctorReport RunDoctor(const DoctorInput& input);
+
+// {"aligned", "findings": [{"code", "severity", "field", "training", "deployed", "consequence",
+//  "fix"}], "stages": [...], "stats": {...}, ...}
+nlohmann::ordered_json DoctorJson(const DoctorReport& report);
+
+// A terminal summary that fits a screen (about 40 lines).
+std::string DoctorSummary(const DoctorReport& report);
+
+}  // namespace lockstep

@@ -1,0 +1,73 @@
+// Two tensors of the same pipeline stage compared: statistics of the difference and a fingerprint
+// that names the likely cause ("[0,1] vs [-1,1]", "channels swapped", "off by the zero point",
+// ...). The doctor uses it on its own two pipelines and on stage tensors from elsewhere (.npy).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lockstep/core/tensor_data.h"
+#include "lockstep/image/image.h"
+#include "lockstep/pipeline/spec.h"
+
+namespace lockstep {
+
+// The stages a pipeline goes through, in order. Boxes are detections as an [N,4] tensor.
+enum class StageKind { kResized, kNormalized, kQuantized, kRawOutput, kBoxes };
+std::string_view Name(StageKind kind);
+
+struct DifferenceStats {
+  size_t elements = 0;
+  size_t differing = 0;  // elements whose values differ
+  double max_abs_diff = 0;
+  double mean_diff = 0;  // mean of (other - reference), signed
+  double mean_abs_diff = 0;
+  double differing_share() const { return elements ? double(differing) / double(elements) : 0; }
+};
+
+// A recognised cause, with the evidence for it ("after mapping x→(x+1)/2 the tensors agree to
+// 0.004").
+struct Fingerprint {
+  std::string code;  // stable: "normalization_range", "channels_swapped", "zero_point_offset",
+                     // "uint8_in_int8", "truncation_vs_rounding", "padded_vs_stretched",
+                     // "interpolation", "boxes_not_unletterboxed", "normalized_vs_pixel_boxes",
+                     // "yx_vs_xy_order", "different_size", ...
+  std::string description;  // "[0,1] vs [-1,1]"
+  std::string evidence;
+};
+
+struct TensorComparison {
+  StageKind stage = StageKind::kResized;
+  bool same_shape = true;
+  bool equal = true;
+  DifferenceStats stats;
+  std::vector<Fingerprint> fingerprints;  // best first; empty when equal or unrecognised
+  // How the two were aligned before comparing ("other is CHW: transposed to HWC", "other is
+  // int8, lockstep's uint8: compared in value"); empty when shapes and dtypes match.
+  std::vector<std::string> notes;
+};
+
+// What the comparison knows about the pipeline that made `reference` (the lockstep side): its
+// spec and the quantization of the input, so fingerprints can test hypotheses exactly
+// (e.g. for "interpolation": re-run the resize with each other dialect and see which one agrees).
+struct CompareContext {
+  const Spec* spec = nullptr;   // the reference's spec, if known
+  std::optional<double> scale;  // input quantization
+  std::optional<int64_t> zero_point;
+  // For resized and box stages: the source image and the model input size.
+  const Image* source = nullptr;
+  int input_width = 0, input_height = 0;
+  // With a source and a spec, image stages are explained by re-running lockstep's
+  // preprocessing with changed fields (geometry, resize dialect, channel order, normalization):
+  // at most this many re-runs per comparison (each one preprocessing of `source`; ~25 test
+  // every single change, more search for combinations). 0: never re-run.
+  int rerun_budget = 100;
+};
+
+// `reference` is lockstep's tensor, `other` the one to explain. Shapes may differ (HWC vs NHWC,
+// NCHW, a missing batch axis); the comparison says what it did to align them.
+TensorComparison CompareTensors(const TensorData& reference, const TensorData& other,
+                                StageKind stage, const CompareContext& context = {});
+
+}  // namespace lockstep

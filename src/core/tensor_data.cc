@@ -1,0 +1,19 @@
+#include "lockstep/core/tensor_data.h"
+
+#include <string>
+
+namespace lockstep {
+
+size_t TensorData::element_count() const {
+  size_t n = 1;
+  for (int d : shape) n *= size_t(d);
+  return n;
+}
+
+void TensorData::CheckElementSize(size_t bytes) const {
+  if (bytes != DTypeSize(dtype))
+    throw Error("", "tensor", "elements of " + std::to_string(bytes) + " bytes",
+                std::string(DTypeName(dtype)));
+}
+
+}  // namespace lockstep
