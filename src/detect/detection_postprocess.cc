@@ -126,29 +126,16 @@ void WriteEntry(PostprocessOutputs& out, size_t slot, const CornerBox& b, float 
   out.scores[slot] = score;
 }
 
-}  // namespace
+// The score tensor's layout: anchors and columns per anchor, and the column of class 0 (1 when
+// there is a background column).
+struct ScoreLayout {
+  int num_boxes = 0, with_background = 0, label_offset = 0;
+};
 
-TensorData PostprocessInput(const TensorView& tensor, const std::string& source) {
-  return ToFloats(tensor.dtype, tensor.shape, tensor.bytes, tensor.quantization, tensor.name,
-                  source);
-}
-
-TensorData PostprocessInput(const Model& model, int tensor_index, const std::string& source) {
-  if (model.subgraphs.empty() || tensor_index < 0 ||
-      size_t(tensor_index) >= model.subgraphs[0].tensors.size())
-    throw Error(source, "anchors tensor", "a tensor of the main subgraph",
-                "index " + std::to_string(tensor_index));
-  const Tensor& t = model.subgraphs[0].tensors[size_t(tensor_index)];
-  if (t.buffer == 0 || t.buffer >= model.buffers.size() || model.buffers[t.buffer].empty())
-    throw Error(source, "tensor '" + t.name + "'", "constant data (anchors)", "no buffer contents");
-  std::vector<int> shape(t.shape.begin(), t.shape.end());
-  return ToFloats(t.dtype, shape, model.buffers[t.buffer], t.quantization, t.name, source);
-}
-
-PostprocessOutputs RunDetectionPostprocess(const DetectionPostprocessOptions& o,
-                                           const TensorData& box_encodings,
-                                           const TensorData& class_predictions,
-                                           const TensorData& anchors, const std::string& source) {
+// The kernel's own checks on the shapes and options, in its order.
+ScoreLayout CheckInputs(const DetectionPostprocessOptions& o, const TensorData& box_encodings,
+                        const TensorData& class_predictions, const TensorData& anchors,
+                        const std::string& source) {
   const auto& bs = box_encodings.shape;
   const auto& cs = class_predictions.shape;
   const auto& as = anchors.shape;
@@ -176,11 +163,16 @@ PostprocessOutputs RunDetectionPostprocess(const DetectionPostprocessOptions& o,
   if (o.use_regular_nms && std::min(o.detections_per_class, o.max_detections) <= 0)
     throw Error(source, "detections_per_class / max_detections", "> 0 with regular NMS",
                 std::to_string(o.detections_per_class) + " / " + std::to_string(o.max_detections));
+  return {num_boxes, with_background, label_offset};
+}
 
-  // Decode: each coordinate in double, rounded to float, then corners in float.
+// Decode: each coordinate in double, rounded to float, then corners in float.
+std::vector<CornerBox> DecodeBoxes(const DetectionPostprocessOptions& o,
+                                   const TensorData& box_encodings, const TensorData& anchors,
+                                   int num_boxes, const std::string& source) {
   const auto enc = box_encodings.as<float>();
   const auto anc = anchors.as<float>();
-  const size_t stride = size_t(bs[2]);
+  const size_t stride = size_t(box_encodings.shape[2]);
   std::vector<CornerBox> boxes(static_cast<size_t>(num_boxes));
   for (size_t i = 0; i < boxes.size(); ++i) {
     const double y = enc[i * stride], x = enc[i * stride + 1], h = enc[i * stride + 2],
@@ -197,52 +189,53 @@ PostprocessOutputs RunDetectionPostprocess(const DetectionPostprocessOptions& o,
                   "an inverted box at anchor " + std::to_string(i),
                   "a negative anchor height or width");
   }
+  return boxes;
+}
 
-  const int m = o.max_detections * o.max_classes_per_detection;
-  PostprocessOutputs out;
-  out.boxes.assign(size_t(m) * 4, 0.0f);
-  out.classes.assign(size_t(m), 0.0f);
-  out.scores.assign(size_t(m), 0.0f);
-  const auto scores = class_predictions.as<float>();
+// Per class NMS (at most min(detections_per_class, max_detections) picks each); each class's
+// picks are merged with the running list by score and the list cut to max_detections. On
+// equal scores the later class's picks come first: what TFLite 2.9's op does, found and
+// checked against it on tied scores (tests/detect), not what a stable merge would give.
+void RegularNms(const DetectionPostprocessOptions& o, const std::vector<CornerBox>& boxes,
+                std::span<const float> scores, const ScoreLayout& layout, PostprocessOutputs& out) {
+  const int num_boxes = layout.num_boxes, with_background = layout.with_background,
+            label_offset = layout.label_offset;
   const size_t row = size_t(with_background);
-
-  if (o.use_regular_nms) {
-    // Per class NMS (at most min(detections_per_class, max_detections) picks each); each class's
-    // picks are merged with the running list by score and the list cut to max_detections. On
-    // equal scores the later class's picks come first: what TFLite 2.9's op does, found and
-    // checked against it on tied scores (tests/detect), not what a stable merge would give.
-    const int max_det = o.max_detections;
-    const int per_class = std::min(o.detections_per_class, max_det);
-    struct Pick {
-      int flat;  // anchor · columns + column
-      float score;
-    };
-    std::vector<Pick> best;
-    std::vector<float> class_scores(static_cast<size_t>(num_boxes));
-    for (int c = 0; c < o.num_classes; ++c) {
-      for (size_t r = 0; r < size_t(num_boxes); ++r)
-        class_scores[r] = scores[r * row + size_t(c + label_offset)];
-      const std::vector<int> selected = NmsSingleClass(boxes, class_scores, per_class, o);
-      if (selected.empty()) continue;
-      std::vector<Pick> picks;
-      for (int s : selected)
-        picks.push_back({s * with_background + c + label_offset, class_scores[size_t(s)]});
-      std::vector<Pick> merged;
-      std::merge(picks.begin(), picks.end(), best.begin(), best.end(), std::back_inserter(merged),
-                 [](const Pick& a, const Pick& b) { return a.score > b.score; });
-      best = std::move(merged);
-      if (best.size() > size_t(max_det)) best.resize(size_t(max_det));
-    }
-    for (size_t k = 0; k < best.size(); ++k) {
-      const int anchor = best[k].flat / with_background;
-      const int cls = best[k].flat - anchor * with_background - label_offset;
-      WriteEntry(out, k, boxes[size_t(anchor)], float(cls), best[k].score);
-    }
-    out.count = float(best.size());
-    return out;
+  const int max_det = o.max_detections;
+  const int per_class = std::min(o.detections_per_class, max_det);
+  struct Pick {
+    int flat;  // anchor · columns + column
+    float score;
+  };
+  std::vector<Pick> best;
+  std::vector<float> class_scores(static_cast<size_t>(num_boxes));
+  for (int c = 0; c < o.num_classes; ++c) {
+    for (size_t r = 0; r < size_t(num_boxes); ++r)
+      class_scores[r] = scores[r * row + size_t(c + label_offset)];
+    const std::vector<int> selected = NmsSingleClass(boxes, class_scores, per_class, o);
+    if (selected.empty()) continue;
+    std::vector<Pick> picks;
+    for (int s : selected)
+      picks.push_back({s * with_background + c + label_offset, class_scores[size_t(s)]});
+    std::vector<Pick> merged;
+    std::merge(picks.begin(), picks.end(), best.begin(), best.end(), std::back_inserter(merged),
+               [](const Pick& a, const Pick& b) { return a.score > b.score; });
+    best = std::move(merged);
+    if (best.size() > size_t(max_det)) best.resize(size_t(max_det));
   }
+  for (size_t k = 0; k < best.size(); ++k) {
+    const int anchor = best[k].flat / with_background;
+    const int cls = best[k].flat - anchor * with_background - label_offset;
+    WriteEntry(out, k, boxes[size_t(anchor)], float(cls), best[k].score);
+  }
+  out.count = float(best.size());
+}
 
-  // Fast NMS: each anchor's top classes, NMS once on its best class score.
+// Fast NMS: each anchor's top classes, NMS once on its best class score.
+void FastNms(const DetectionPostprocessOptions& o, const std::vector<CornerBox>& boxes,
+             std::span<const float> scores, const ScoreLayout& layout, PostprocessOutputs& out) {
+  const int num_boxes = layout.num_boxes, label_offset = layout.label_offset;
+  const size_t row = size_t(layout.with_background);
   const int per_anchor = std::min(o.max_classes_per_detection, o.num_classes);
   std::vector<float> max_scores(static_cast<size_t>(num_boxes));
   std::vector<int> top_classes(static_cast<size_t>(num_boxes) * static_cast<size_t>(o.num_classes));
@@ -263,6 +256,43 @@ PostprocessOutputs RunDetectionPostprocess(const DetectionPostprocessOptions& o,
     ++n;
   }
   out.count = float(n);
+}
+
+}  // namespace
+
+TensorData PostprocessInput(const TensorView& tensor, const std::string& source) {
+  return ToFloats(tensor.dtype, tensor.shape, tensor.bytes, tensor.quantization, tensor.name,
+                  source);
+}
+
+TensorData PostprocessInput(const Model& model, int tensor_index, const std::string& source) {
+  if (model.subgraphs.empty() || tensor_index < 0 ||
+      size_t(tensor_index) >= model.subgraphs[0].tensors.size())
+    throw Error(source, "anchors tensor", "a tensor of the main subgraph",
+                "index " + std::to_string(tensor_index));
+  const Tensor& t = model.subgraphs[0].tensors[size_t(tensor_index)];
+  if (t.buffer == 0 || t.buffer >= model.buffers.size() || model.buffers[t.buffer].empty())
+    throw Error(source, "tensor '" + t.name + "'", "constant data (anchors)", "no buffer contents");
+  std::vector<int> shape(t.shape.begin(), t.shape.end());
+  return ToFloats(t.dtype, shape, model.buffers[t.buffer], t.quantization, t.name, source);
+}
+
+PostprocessOutputs RunDetectionPostprocess(const DetectionPostprocessOptions& o,
+                                           const TensorData& box_encodings,
+                                           const TensorData& class_predictions,
+                                           const TensorData& anchors, const std::string& source) {
+  const ScoreLayout layout = CheckInputs(o, box_encodings, class_predictions, anchors, source);
+  const std::vector<CornerBox> boxes =
+      DecodeBoxes(o, box_encodings, anchors, layout.num_boxes, source);
+  const int m = o.max_detections * o.max_classes_per_detection;
+  PostprocessOutputs out;
+  out.boxes.assign(size_t(m) * 4, 0.0f);
+  out.classes.assign(size_t(m), 0.0f);
+  out.scores.assign(size_t(m), 0.0f);
+  if (o.use_regular_nms)
+    RegularNms(o, boxes, class_predictions.as<float>(), layout, out);
+  else
+    FastNms(o, boxes, class_predictions.as<float>(), layout, out);
   return out;
 }
 

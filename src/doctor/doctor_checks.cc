@@ -290,6 +290,107 @@ std::string Fields(const SpecDifference& d, bool training) {
   return s;
 }
 
+// Findings by the unit that differs, one function per section of the spec; nullopt when the
+// unit is not that section's.
+
+std::optional<std::vector<Finding>> InputFindings(const std::string& u, const Spec& t,
+                                                  const Spec& d) {
+  if (u == "input.channel_order")
+    return {
+        {Make("channel_order", Severity::kError, "$.input.channel_order",
+              std::string(Name(t.input.channel_order)), std::string(Name(d.input.channel_order)),
+              "red and blue are swapped: colours the model learned (sky, skin, signs) look "
+              "wrong and scores drop",
+              "feed " + std::string(Name(t.input.channel_order)) +
+                  " (cv2 decodes BGR: convert with cvtColor before the model)")}};
+  if (u == "input.exif_orientation")
+    return {{Make("exif_orientation", Severity::kWarning, "$.input.exif_orientation",
+                  t.input.exif_orientation ? "applied" : "ignored",
+                  d.input.exif_orientation ? "applied" : "ignored",
+                  "photos taken rotated reach the model sideways on one side",
+                  std::string(t.input.exif_orientation ? "apply" : "ignore") +
+                      " the EXIF orientation as training did")}};
+  return std::nullopt;
+}
+
+std::vector<Finding> RoundingFindings(const Spec& t, const Spec& d) {
+  bool trunc = d.tensor.rounding == Rounding::kTruncate || t.tensor.rounding == Rounding::kTruncate;
+  bool astype = d.tensor.rounding == Rounding::kTruncate && !d.tensor.saturate;
+  return {Make("rounding", Severity::kWarning, "$.tensor.rounding",
+               std::string(Name(t.tensor.rounding)), std::string(Name(d.tensor.rounding)),
+               trunc ? std::string("truncation instead of rounding moves about half the input "
+                                   "values one step toward zero") +
+                           (astype ? " (Ultralytics' (x / scale + zero_point).astype(int8): "
+                                     "truncation without clipping)"
+                                   : " (astype/static_cast truncate)")
+                     : "values exactly between two steps round the other way",
+               "round as " + std::string(Name(t.tensor.rounding)))};
+}
+
+std::optional<std::vector<Finding>> TensorFindings(const SpecDifference& diff, const Spec& t,
+                                                   const Spec& d, const ModelInput& input) {
+  const std::string& u = diff.unit;
+  if (u == "tensor.size")
+    return {{Make("input_size", Severity::kError, "$.tensor.width/height", Fields(diff, true),
+                  Fields(diff, false), "the tensor does not fit the model's input",
+                  "use the model's input size " + std::to_string(input.width) + "x" +
+                      std::to_string(input.height))}};
+  if (u == "tensor.layout")
+    return {{Make("layout", Severity::kError, "$.tensor.layout", std::string(Name(t.tensor.layout)),
+                  std::string(Name(d.tensor.layout)),
+                  "pixels are fed in the wrong memory order (NHWC vs NCHW)",
+                  "lay the tensor out as " + std::string(Name(t.tensor.layout)))}};
+  if (u == "tensor.quantization") return QuantizationFindings(t, d, input);
+  if (u == "tensor.rounding") return RoundingFindings(t, d);
+  if (u == "tensor.saturation") return SaturationFindings(t, d, input);
+  return std::nullopt;
+}
+
+std::vector<Finding> NmsFindings(const SpecDifference& diff, const Spec& t, const Spec& d) {
+  if (t.output.nms.use_regular_nms != d.output.nms.use_regular_nms)
+    return {Make("nms_mode", Severity::kWarning, "$.output.nms.use_regular_nms",
+                 t.output.nms.use_regular_nms ? "regular (per class)" : "fast (class-agnostic)",
+                 d.output.nms.use_regular_nms ? "regular (per class)" : "fast (class-agnostic)",
+                 "fast NMS suppresses overlapping boxes across classes, regular NMS per class: "
+                 "different boxes survive",
+                 "use the NMS the model was validated with")};
+  return {Make("nms", Severity::kWarning, "$.output.nms", Fields(diff, true), Fields(diff, false),
+               "other boxes survive non-maximum suppression", "use the training NMS settings")};
+}
+
+std::optional<std::vector<Finding>> OutputFindings(const SpecDifference& diff, const Spec& t,
+                                                   const Spec& d) {
+  const std::string& u = diff.unit;
+  if (u == "output.labels")
+    return {{Make("labels", Severity::kError, "$.output.labels", LabelsText(t.output),
+                  LabelsText(d.output),
+                  "class indices are named (and mapped to categories) differently: a wrong map "
+                  "gives a silent 0 AP for the classes it moves",
+                  "use the training label list")}};
+  if (u == "output.score_threshold")
+    return {{Make("score_threshold", Severity::kInfo, "$.output.score_threshold",
+                  Num(t.output.score_threshold), Num(d.output.score_threshold),
+                  "another number of detections is kept (AP counts every detection either way)",
+                  "choose the threshold on purpose; training validated at " +
+                      Num(t.output.score_threshold))}};
+  if (u == "output.clamp_boxes")
+    return {{Make(
+        "clamp_boxes", Severity::kWarning, "$.output.clamp_boxes",
+        t.output.clamp_boxes ? "true" : "false", d.output.clamp_boxes ? "true" : "false",
+        "boxes reaching past the image edge (the op outputs them) are kept on one side "
+        "and clipped on the other",
+        std::string("set output.clamp_boxes to ") + (t.output.clamp_boxes ? "true" : "false"))}};
+  if (u == "output.nms") return NmsFindings(diff, t, d);
+  if (u == "output.decoder" || u == "output.anchors" || u == "output.box_scales" ||
+      u == "output.background_class" || u == "output.score_activation") {
+    std::string key = u.substr(7);
+    return {{Make(key, Severity::kError, "$." + u, Fields(diff, true), Fields(diff, false),
+                  "the outputs are decoded differently: boxes or scores are wrong",
+                  "decode as the training pipeline does")}};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string NormalizationText(const NormalizeSpec& n) {
@@ -307,86 +408,12 @@ std::string NormalizationText(const NormalizeSpec& n) {
 std::vector<Finding> DifferenceFindings(const SpecDifference& diff, const Spec& t, const Spec& d,
                                         const ModelInput& input) {
   const std::string& u = diff.unit;
-  if (u == "input.channel_order")
-    return {Make("channel_order", Severity::kError, "$.input.channel_order",
-                 std::string(Name(t.input.channel_order)), std::string(Name(d.input.channel_order)),
-                 "red and blue are swapped: colours the model learned (sky, skin, signs) look "
-                 "wrong and scores drop",
-                 "feed " + std::string(Name(t.input.channel_order)) +
-                     " (cv2 decodes BGR: convert with cvtColor before the model)")};
-  if (u == "input.exif_orientation")
-    return {Make("exif_orientation", Severity::kWarning, "$.input.exif_orientation",
-                 t.input.exif_orientation ? "applied" : "ignored",
-                 d.input.exif_orientation ? "applied" : "ignored",
-                 "photos taken rotated reach the model sideways on one side",
-                 std::string(t.input.exif_orientation ? "apply" : "ignore") +
-                     " the EXIF orientation as training did")};
+  if (auto findings = InputFindings(u, t, d)) return *findings;
   if (u == "geometry") return GeometryFindings(t, d);
   if (u == "resize") return ResizeFindings(t, d);
   if (u == "normalize") return NormalizeFindings(t, d);
-  if (u == "tensor.size")
-    return {Make("input_size", Severity::kError, "$.tensor.width/height", Fields(diff, true),
-                 Fields(diff, false), "the tensor does not fit the model's input",
-                 "use the model's input size " + std::to_string(input.width) + "x" +
-                     std::to_string(input.height))};
-  if (u == "tensor.layout")
-    return {Make("layout", Severity::kError, "$.tensor.layout", std::string(Name(t.tensor.layout)),
-                 std::string(Name(d.tensor.layout)),
-                 "pixels are fed in the wrong memory order (NHWC vs NCHW)",
-                 "lay the tensor out as " + std::string(Name(t.tensor.layout)))};
-  if (u == "tensor.quantization") return QuantizationFindings(t, d, input);
-  if (u == "tensor.rounding") {
-    bool trunc =
-        d.tensor.rounding == Rounding::kTruncate || t.tensor.rounding == Rounding::kTruncate;
-    bool astype = d.tensor.rounding == Rounding::kTruncate && !d.tensor.saturate;
-    return {Make("rounding", Severity::kWarning, "$.tensor.rounding",
-                 std::string(Name(t.tensor.rounding)), std::string(Name(d.tensor.rounding)),
-                 trunc ? std::string("truncation instead of rounding moves about half the input "
-                                     "values one step toward zero") +
-                             (astype ? " (Ultralytics' (x / scale + zero_point).astype(int8): "
-                                       "truncation without clipping)"
-                                     : " (astype/static_cast truncate)")
-                       : "values exactly between two steps round the other way",
-                 "round as " + std::string(Name(t.tensor.rounding)))};
-  }
-  if (u == "tensor.saturation") return SaturationFindings(t, d, input);
-  if (u == "output.labels")
-    return {Make("labels", Severity::kError, "$.output.labels", LabelsText(t.output),
-                 LabelsText(d.output),
-                 "class indices are named (and mapped to categories) differently: a wrong map "
-                 "gives a silent 0 AP for the classes it moves",
-                 "use the training label list")};
-  if (u == "output.score_threshold")
-    return {Make(
-        "score_threshold", Severity::kInfo, "$.output.score_threshold",
-        Num(t.output.score_threshold), Num(d.output.score_threshold),
-        "another number of detections is kept (AP counts every detection either way)",
-        "choose the threshold on purpose; training validated at " + Num(t.output.score_threshold))};
-  if (u == "output.clamp_boxes")
-    return {Make(
-        "clamp_boxes", Severity::kWarning, "$.output.clamp_boxes",
-        t.output.clamp_boxes ? "true" : "false", d.output.clamp_boxes ? "true" : "false",
-        "boxes reaching past the image edge (the op outputs them) are kept on one side "
-        "and clipped on the other",
-        std::string("set output.clamp_boxes to ") + (t.output.clamp_boxes ? "true" : "false"))};
-  if (u == "output.nms") {
-    if (t.output.nms.use_regular_nms != d.output.nms.use_regular_nms)
-      return {Make("nms_mode", Severity::kWarning, "$.output.nms.use_regular_nms",
-                   t.output.nms.use_regular_nms ? "regular (per class)" : "fast (class-agnostic)",
-                   d.output.nms.use_regular_nms ? "regular (per class)" : "fast (class-agnostic)",
-                   "fast NMS suppresses overlapping boxes across classes, regular NMS per class: "
-                   "different boxes survive",
-                   "use the NMS the model was validated with")};
-    return {Make("nms", Severity::kWarning, "$.output.nms", Fields(diff, true), Fields(diff, false),
-                 "other boxes survive non-maximum suppression", "use the training NMS settings")};
-  }
-  if (u == "output.decoder" || u == "output.anchors" || u == "output.box_scales" ||
-      u == "output.background_class" || u == "output.score_activation") {
-    std::string key = u.substr(7);
-    return {Make(key, Severity::kError, "$." + u, Fields(diff, true), Fields(diff, false),
-                 "the outputs are decoded differently: boxes or scores are wrong",
-                 "decode as the training pipeline does")};
-  }
+  if (auto findings = TensorFindings(diff, t, d, input)) return *findings;
+  if (auto findings = OutputFindings(diff, t, d)) return *findings;
   return {Make("spec_difference", Severity::kWarning, "$." + u, Fields(diff, true),
                Fields(diff, false), "the two pipelines differ in " + u,
                "make " + u + " match the training spec")};

@@ -54,44 +54,52 @@ std::string Short(std::string s, size_t n) {
   return s.substr(0, cut) + " ...";
 }
 
-}  // namespace
+// The share of the AP gap the units explain each alone; the rest needs several fixed together.
+double ExplainedShare(const DoctorReport& r) {
+  double explained = 0;
+  for (const AttributionEntry& a : r.attribution) explained += a.share;
+  return explained;
+}
 
-ojson DoctorJson(const DoctorReport& r) {
-  ojson j;
-  j["aligned"] = r.aligned;
-  j["model"] = r.model;
-  j["training"] = r.training_source;
-  j["deployed"] = r.deployed_source;
-  ojson findings = ojson::array();
-  for (const Finding& f : r.findings)
-    findings.push_back({{"code", f.code},
-                        {"severity", SeverityName(f.severity)},
-                        {"field", f.field},
-                        {"training", f.expected},
-                        {"deployed", f.found},
-                        {"consequence", f.consequence},
-                        {"fix", f.fix}});
-  j["findings"] = findings;
-  ojson differences = ojson::array();
-  for (const SpecDifference& d : r.differences) {
+ojson FindingsJson(const std::vector<Finding>& findings) {
+  ojson out = ojson::array();
+  for (const Finding& f : findings)
+    out.push_back({{"code", f.code},
+                   {"severity", SeverityName(f.severity)},
+                   {"field", f.field},
+                   {"training", f.expected},
+                   {"deployed", f.found},
+                   {"consequence", f.consequence},
+                   {"fix", f.fix}});
+  return out;
+}
+
+ojson DifferencesJson(const std::vector<SpecDifference>& differences) {
+  ojson out = ojson::array();
+  for (const SpecDifference& d : differences) {
     ojson fields = ojson::array();
     for (const FieldDifference& f : d.fields)
       fields.push_back({{"field", f.field}, {"training", f.training}, {"deployed", f.deployed}});
-    differences.push_back({{"unit", d.unit}, {"fields", fields}});
+    out.push_back({{"unit", d.unit}, {"fields", fields}});
   }
-  j["differences"] = differences;
-  ojson stages = ojson::array();
-  for (const StageReport& s : r.stages)
-    stages.push_back({{"stage", s.stage},
-                      {"equal", s.equal()},
-                      {"images", s.images},
-                      {"images_differing", s.images_differing},
-                      {"stats", StatsJson(s.stats)},
-                      {"fingerprints", FingerprintsJson(s.fingerprints)},
-                      {"note", s.note}});
-  j["stages"] = stages;
-  j["first_divergence"] = r.first_divergence.empty() ? ojson(nullptr) : ojson(r.first_divergence);
+  return out;
+}
 
+ojson StagesJson(const std::vector<StageReport>& stages) {
+  ojson out = ojson::array();
+  for (const StageReport& s : stages)
+    out.push_back({{"stage", s.stage},
+                   {"equal", s.equal()},
+                   {"images", s.images},
+                   {"images_differing", s.images_differing},
+                   {"stats", StatsJson(s.stats)},
+                   {"fingerprints", FingerprintsJson(s.fingerprints)},
+                   {"note", s.note}});
+  return out;
+}
+
+// Images, detection agreement, both pipelines' COCO stats and the AP gap.
+ojson RunStatsJson(const DoctorReport& r) {
   ojson stats;
   stats["images"] = r.images;
   if (r.agreement) stats["agreement"] = AgreementJson(*r.agreement);
@@ -100,54 +108,54 @@ ojson DoctorJson(const DoctorReport& r) {
   if (r.training_eval && r.deployed_eval)
     stats["ap_gap"] =
         std::max(0.0, r.training_eval->stats[0]) - std::max(0.0, r.deployed_eval->stats[0]);
-  j["stats"] = stats;
-  if (r.agreement) j["agreement"] = AgreementJson(*r.agreement);
+  return stats;
+}
 
-  ojson attribution = ojson::array();
-  for (const AttributionEntry& a : r.attribution) {
+ojson AttributionJson(const std::vector<AttributionEntry>& attribution) {
+  ojson out = ojson::array();
+  for (const AttributionEntry& a : attribution) {
     ojson fields = ojson::array();
     for (const FieldDifference& f : a.difference.fields) fields.push_back(f.field);
-    attribution.push_back(
-        {{"unit", a.difference.unit},
-         {"fields", fields},
-         {"ap_switched", a.ap_switched},
-         {"ap_recovered", a.ap_recovered},
-         {"share", a.share},
-         {"shapley_share", a.shapley_share ? ojson(*a.shapley_share) : ojson(nullptr)}});
+    out.push_back({{"unit", a.difference.unit},
+                   {"fields", fields},
+                   {"ap_switched", a.ap_switched},
+                   {"ap_recovered", a.ap_recovered},
+                   {"share", a.share},
+                   {"shapley_share", a.shapley_share ? ojson(*a.shapley_share) : ojson(nullptr)}});
   }
-  j["attribution"] = attribution;
-  // What no single unit explains alone: the units interact (fixing one leaves the others).
-  if (!r.attribution.empty()) {
-    double explained = 0;
-    for (const AttributionEntry& a : r.attribution) explained += a.share;
-    j["attribution_interaction_share"] = 1 - explained;
-  }
-  ojson what_ifs = ojson::array();
-  for (const WhatIf& w : r.what_ifs) {
+  return out;
+}
+
+ojson WhatIfsJson(const std::vector<WhatIf>& what_ifs) {
+  ojson out = ojson::array();
+  for (const WhatIf& w : what_ifs) {
     ojson x = {{"code", w.code},
                {"description", w.description},
                {"agreement", AgreementJson(w.agreement)}};
     x["ap"] = w.ap ? ojson(*w.ap) : ojson(nullptr);
     x["ap_cost"] = w.ap_cost ? ojson(*w.ap_cost) : ojson(nullptr);
-    what_ifs.push_back(x);
+    out.push_back(x);
   }
-  j["what_ifs"] = what_ifs;
-  ojson external = ojson::array();
-  for (const ExternalComparison& e : r.external) {
-    const TensorComparison& c = e.comparison;
-    external.push_back({{"file", e.file.string()},
-                        {"stage", std::string(Name(c.stage))},
-                        {"equal", c.equal},
-                        {"same_shape", c.same_shape},
-                        {"stats", StatsJson(c.stats)},
-                        {"fingerprints", FingerprintsJson(c.fingerprints)}});
-  }
-  j["external"] = external;
-  return j;
+  return out;
 }
 
-std::string DoctorSummary(const DoctorReport& r) {
-  std::ostringstream o;
+ojson ExternalJson(const std::vector<ExternalComparison>& external) {
+  ojson out = ojson::array();
+  for (const ExternalComparison& e : external) {
+    const TensorComparison& c = e.comparison;
+    out.push_back({{"file", e.file.string()},
+                   {"stage", std::string(Name(c.stage))},
+                   {"equal", c.equal},
+                   {"same_shape", c.same_shape},
+                   {"stats", StatsJson(c.stats)},
+                   {"fingerprints", FingerprintsJson(c.fingerprints)}});
+  }
+  return out;
+}
+
+// The verdict line and the error and warning findings, at most 12 lines; info findings are
+// counted.
+void WriteVerdict(std::ostream& o, const DoctorReport& r) {
   size_t errors = 0, warnings = 0;
   for (const Finding& f : r.findings) {
     if (f.severity == Severity::kError) ++errors;
@@ -157,7 +165,6 @@ std::string DoctorSummary(const DoctorReport& r) {
     << "  training: " << r.training_source << "\n  deployed: " << r.deployed_source << "\n";
   o << (r.aligned ? "ALIGNED" : "MISALIGNED") << ": " << errors << " error(s), " << warnings
     << " warning(s)\n";
-  // Errors and warnings first, at most 12 lines; info findings are counted.
   size_t shown = 0, info = 0;
   for (Severity sev : {Severity::kError, Severity::kWarning})
     for (const Finding& f : r.findings) {
@@ -170,21 +177,26 @@ std::string DoctorSummary(const DoctorReport& r) {
   if (shown > 12) o << "  ... " << shown - 12 << " more (see --json)\n";
   for (const Finding& f : r.findings) info += f.severity == Severity::kInfo;
   if (info) o << "  (" << info << " info finding(s) with model facts: --json)\n";
+}
 
-  if (!r.stages.empty()) {
-    o << "stages over " << r.images << " image(s): ";
-    for (const StageReport& s : r.stages)
-      o << s.stage << (s.equal() ? " =" : " ≠") << (&s == &r.stages.back() ? "\n" : ", ");
-    if (!r.first_divergence.empty()) {
-      for (const StageReport& s : r.stages)
-        if (s.stage == r.first_divergence) {
-          o << "first divergence: " << s.stage << " (" << s.images_differing << "/" << s.images
-            << " images, max abs diff " << s.stats.max_abs_diff << ")";
-          if (!s.fingerprints.empty()) o << ": " << s.fingerprints.front().description;
-          o << "\n";
-        }
+// Which stages agree, and where they first diverge.
+void WriteStages(std::ostream& o, const DoctorReport& r) {
+  if (r.stages.empty()) return;
+  o << "stages over " << r.images << " image(s): ";
+  for (const StageReport& s : r.stages)
+    o << s.stage << (s.equal() ? " =" : " ≠") << (&s == &r.stages.back() ? "\n" : ", ");
+  if (r.first_divergence.empty()) return;
+  for (const StageReport& s : r.stages)
+    if (s.stage == r.first_divergence) {
+      o << "first divergence: " << s.stage << " (" << s.images_differing << "/" << s.images
+        << " images, max abs diff " << s.stats.max_abs_diff << ")";
+      if (!s.fingerprints.empty()) o << ": " << s.fingerprints.front().description;
+      o << "\n";
     }
-  }
+}
+
+// Detection agreement and both pipelines' COCO AP.
+void WriteOutcome(std::ostream& o, const DoctorReport& r) {
   if (r.agreement) {
     const DetectionAgreement& a = *r.agreement;
     char buf[200];
@@ -204,26 +216,30 @@ std::string DoctorSummary(const DoctorReport& r) {
       o << buf;
     }
   }
-  if (!r.attribution.empty()) {
-    o << "attribution of the AP gap (alone: the unit fixed by itself; fair: Shapley share):\n";
-    for (const AttributionEntry& a : r.attribution) {
-      char buf[200];
-      std::snprintf(buf, sizeof buf, "  %-22s AP %5.1f  alone %+5.1f (%5.1f%%)",
-                    a.difference.unit.c_str(), a.ap_switched * 100, a.ap_recovered * 100,
-                    a.share * 100);
+}
+
+void WriteAttribution(std::ostream& o, const DoctorReport& r) {
+  if (r.attribution.empty()) return;
+  o << "attribution of the AP gap (alone: the unit fixed by itself; fair: Shapley share):\n";
+  for (const AttributionEntry& a : r.attribution) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "  %-22s AP %5.1f  alone %+5.1f (%5.1f%%)",
+                  a.difference.unit.c_str(), a.ap_switched * 100, a.ap_recovered * 100,
+                  a.share * 100);
+    o << buf;
+    if (a.shapley_share) {
+      std::snprintf(buf, sizeof buf, "  fair share %5.1f%%", *a.shapley_share * 100);
       o << buf;
-      if (a.shapley_share) {
-        std::snprintf(buf, sizeof buf, "  fair share %5.1f%%", *a.shapley_share * 100);
-        o << buf;
-      }
-      o << "\n";
     }
-    double explained = 0;
-    for (const AttributionEntry& a : r.attribution) explained += a.share;
-    if (r.attribution.size() > 1 && !r.attribution.front().shapley_share)
-      o << "  (" << Pct(1 - explained)
-        << "% of the gap only goes when several are fixed together)\n";
+    o << "\n";
   }
+  if (r.attribution.size() > 1 && !r.attribution.front().shapley_share)
+    o << "  (" << Pct(1 - ExplainedShare(r))
+      << "% of the gap only goes when several are fixed together)\n";
+}
+
+// What-ifs on the training pipeline, and the stage tensors from elsewhere.
+void WriteExtras(std::ostream& o, const DoctorReport& r) {
   if (!r.what_ifs.empty()) {
     o << "what-ifs on the training pipeline (input quantization mistakes):\n";
     for (const WhatIf& w : r.what_ifs) {
@@ -241,6 +257,37 @@ std::string DoctorSummary(const DoctorReport& r) {
     o << "stage tensors from elsewhere: " << r.external.size() << " compared, " << differing
       << " differ\n";
   }
+}
+
+}  // namespace
+
+ojson DoctorJson(const DoctorReport& r) {
+  ojson j;
+  j["aligned"] = r.aligned;
+  j["model"] = r.model;
+  j["training"] = r.training_source;
+  j["deployed"] = r.deployed_source;
+  j["findings"] = FindingsJson(r.findings);
+  j["differences"] = DifferencesJson(r.differences);
+  j["stages"] = StagesJson(r.stages);
+  j["first_divergence"] = r.first_divergence.empty() ? ojson(nullptr) : ojson(r.first_divergence);
+  j["stats"] = RunStatsJson(r);
+  if (r.agreement) j["agreement"] = AgreementJson(*r.agreement);
+  j["attribution"] = AttributionJson(r.attribution);
+  // What no single unit explains alone: the units interact (fixing one leaves the others).
+  if (!r.attribution.empty()) j["attribution_interaction_share"] = 1 - ExplainedShare(r);
+  j["what_ifs"] = WhatIfsJson(r.what_ifs);
+  j["external"] = ExternalJson(r.external);
+  return j;
+}
+
+std::string DoctorSummary(const DoctorReport& r) {
+  std::ostringstream o;
+  WriteVerdict(o, r);
+  WriteStages(o, r);
+  WriteOutcome(o, r);
+  WriteAttribution(o, r);
+  WriteExtras(o, r);
   return o.str();
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <optional>
 
 #include "doctor/fingerprint.h"
 #include "lockstep/pipeline/geometry.h"
@@ -23,151 +24,190 @@ struct Frame {
 
 Box Yx(const Box& b) { return {b.ymin, b.xmin, b.ymax, b.xmax}; }
 
+// Lockstep's box i, in (y,x) order when `yx`.
+Box RefBox(const Aligned& a, size_t i, bool yx) {
+  Box b{a.ref[4 * i], a.ref[4 * i + 1], a.ref[4 * i + 2], a.ref[4 * i + 3]};
+  return yx ? Yx(b) : b;
+}
+
+// The model-input frames (pixels and [0,1]), when the spec's geometry gives a transform for the
+// source and input sizes.
+void AddModelInputFrames(const CompareContext& ctx, std::vector<Frame>& frames) {
+  int iw = ctx.input_width ? ctx.input_width : ctx.spec ? ctx.spec->tensor.width : 0;
+  int ih = ctx.input_height ? ctx.input_height : ctx.spec ? ctx.spec->tensor.height : 0;
+  if (!ctx.spec || iw <= 0 || ih <= 0) return;
+  try {
+    Transform t =
+        ComputeTransform(ctx.spec->geometry, ctx.source->width, ctx.source->height, iw, ih);
+    auto forward = [t](const Box& b) {
+      Point p = t.Forward({b.xmin, b.ymin}), q = t.Forward({b.xmax, b.ymax});
+      return Box{p.x, p.y, q.x, q.y};
+    };
+    double px = std::max(t.scale_x, t.scale_y);  // one source pixel in input pixels
+    frames.push_back({"model-input pixels (" + std::to_string(iw) + "x" + std::to_string(ih) + ")",
+                      forward, std::max(1.0, px), false, true});
+    frames.push_back({"[0,1] of the model input",
+                      [forward, iw, ih](const Box& b) {
+                        Box f = forward(b);
+                        return Box{f.xmin / iw, f.ymin / ih, f.xmax / iw, f.ymax / ih};
+                      },
+                      std::max(1.0, px) / std::max(iw, ih), true, true});
+  } catch (const Error&) {
+    // No transform for this geometry and size: the model-input frames are not testable.
+  }
+}
+
+// The frames the other's boxes may be in, simplest first.
+std::vector<Frame> CandidateFrames(const CompareContext& ctx) {
+  std::vector<Frame> frames;
+  // One pixel of tolerance: the other side may round or clamp its boxes.
+  frames.push_back({"source pixels", [](const Box& b) { return b; }, 1.0, false, false});
+  if (!ctx.source) return frames;
+  double w = ctx.source->width, h = ctx.source->height;
+  frames.push_back({"[0,1] of the source",
+                    [w, h](const Box& b) {
+                      return Box{b.xmin / w, b.ymin / h, b.xmax / w, b.ymax / h};
+                    },
+                    1.0 / std::max(w, h), true, false});
+  AddModelInputFrames(ctx, frames);
+  return frames;
+}
+
+// The largest coordinate difference when every box mapped into `f` agrees with the other's
+// within its tolerance (boxes are few: all must agree); nullopt otherwise.
+std::optional<double> FrameFit(const Aligned& a, const Frame& f, bool yx) {
+  const size_t n = a.ref.size() / 4;
+  size_t ok = 0;
+  double worst = 0;
+  for (size_t i = 0; i < n; ++i) {
+    Box e = f.map(RefBox(a, i, false));
+    if (yx) e = Yx(e);
+    const double ev[4] = {e.xmin, e.ymin, e.xmax, e.ymax};
+    bool row_ok = true;
+    for (size_t k = 0; k < 4; ++k) {
+      double d = std::abs(a.other[4 * i + k] - ev[k]);
+      worst = std::max(worst, d);
+      row_ok = row_ok && d <= f.tolerance;
+    }
+    ok += row_ok;
+  }
+  if (ok != n) return std::nullopt;
+  return worst;
+}
+
+// One candidate per part of the frame that holds, most consequential first.
+void ReportFrame(const Frame& f, bool yx, size_t n, double worst, bool letterbox,
+                 std::vector<Candidate>& out) {
+  Candidate c;
+  c.agreement = 1;
+  c.residual = worst;
+  std::string how = "mapping lockstep's " + std::to_string(n) + " boxes to " + f.name +
+                    (yx ? " in (y,x) order" : "") + " reproduces the other's to " +
+                    Fixed(worst, 4) + " (tolerance " + Fixed(f.tolerance, 4) + ")";
+  c.rank = 0;
+  if (f.model_input) {
+    c.fingerprint = {"boxes_not_unletterboxed",
+                     letterbox ? "boxes not un-letterboxed" : "boxes not scaled back to the source",
+                     "the other's boxes are in model-input coordinates: " + how};
+    out.push_back(c);
+    ++c.rank;
+  }
+  if (f.normalized) {
+    c.fingerprint = {"normalized_vs_pixel_boxes", "normalized vs pixel boxes",
+                     "the other's boxes are in [0,1], lockstep's in pixels: " + how};
+    out.push_back(c);
+    ++c.rank;
+  }
+  if (yx) {
+    c.fingerprint = {"yx_vs_xy_order", "(y,x) vs (x,y) order",
+                     "the other's boxes are ymin,xmin,ymax,xmax, lockstep's "
+                     "xmin,ymin,xmax,ymax: " +
+                         how};
+    out.push_back(c);
+  }
+}
+
+// A per-axis scale from the other's boxes (inside [0,1]) to lockstep's, and how far apart they
+// are under it.
+struct InferredScale {
+  double sx = 0, sy = 0, worst = 0;
+};
+
+// The mean ratio per axis; nullopt when the other's boxes are not inside [0,1], a ratio has no
+// sample, or the scale is no image size (pixels, not already [0,1]) or leaves a box more than
+// a pixel off.
+std::optional<InferredScale> InferScale(const Aligned& a, bool yx) {
+  const size_t n = a.ref.size() / 4;
+  bool inside = true;
+  double sx = 0, sy = 0, cx = 0, cy = 0;
+  for (size_t i = 0; i < n; ++i) {
+    Box r = RefBox(a, i, yx);
+    const double rv[4] = {r.xmin, r.ymin, r.xmax, r.ymax};
+    for (size_t k = 0; k < 4; ++k) {
+      double o = a.other[4 * i + k];
+      inside = inside && o >= -0.01 && o <= 1.01;
+      if (std::abs(o) > 1e-3) {
+        (k % 2 == 0 ? sx : sy) += rv[k] / o;
+        (k % 2 == 0 ? cx : cy) += 1;
+      }
+    }
+  }
+  if (!inside || !cx || !cy) return std::nullopt;
+  sx /= cx, sy /= cy;
+  bool ok = sx > 1.5 && sy > 1.5;
+  double worst = 0;
+  for (size_t i = 0; i < n && ok; ++i) {
+    Box r = RefBox(a, i, yx);
+    const double rv[4] = {r.xmin, r.ymin, r.xmax, r.ymax};
+    for (size_t k = 0; k < 4; ++k) {
+      double d = std::abs(a.other[4 * i + k] * (k % 2 == 0 ? sx : sy) - rv[k]);
+      worst = std::max(worst, d);
+      ok = ok && d <= 1.0;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return InferredScale{sx, sy, worst};
+}
+
+void ReportInferredScale(const InferredScale& s, bool yx, std::vector<Candidate>& out) {
+  Candidate c;
+  c.agreement = 1;
+  c.residual = s.worst;
+  std::string how = "scaled by " + Fixed(s.sx, 1) + " x " + Fixed(s.sy, 1) +
+                    " (the image size, inferred: no source image given) they agree to " +
+                    Fixed(s.worst, 3) + " pixels";
+  c.fingerprint = {"normalized_vs_pixel_boxes", "normalized vs pixel boxes",
+                   "the other's boxes are in [0,1], lockstep's in pixels: " + how};
+  out.push_back(c);
+  if (yx) {
+    c.rank = 1;
+    c.fingerprint = {"yx_vs_xy_order", "(y,x) vs (x,y) order",
+                     "the other's boxes are ymin,xmin,ymax,xmax: " + how};
+    out.push_back(c);
+  }
+}
+
 }  // namespace
 
 void BoxHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<Candidate>& out) {
   const size_t n = a.ref.size() / 4;
   if (n == 0 || a.ref.size() != a.other.size()) return;
-  auto ref_box = [&](size_t i) {
-    return Box{a.ref[4 * i], a.ref[4 * i + 1], a.ref[4 * i + 2], a.ref[4 * i + 3]};
-  };
-
-  std::vector<Frame> frames;
-  // One pixel of tolerance: the other side may round or clamp its boxes.
-  frames.push_back({"source pixels", [](const Box& b) { return b; }, 1.0, false, false});
-  if (ctx.source) {
-    double w = ctx.source->width, h = ctx.source->height;
-    frames.push_back({"[0,1] of the source",
-                      [w, h](const Box& b) {
-                        return Box{b.xmin / w, b.ymin / h, b.xmax / w, b.ymax / h};
-                      },
-                      1.0 / std::max(w, h), true, false});
-    int iw = ctx.input_width ? ctx.input_width : ctx.spec ? ctx.spec->tensor.width : 0;
-    int ih = ctx.input_height ? ctx.input_height : ctx.spec ? ctx.spec->tensor.height : 0;
-    if (ctx.spec && iw > 0 && ih > 0) {
-      try {
-        Transform t =
-            ComputeTransform(ctx.spec->geometry, ctx.source->width, ctx.source->height, iw, ih);
-        auto forward = [t](const Box& b) {
-          Point p = t.Forward({b.xmin, b.ymin}), q = t.Forward({b.xmax, b.ymax});
-          return Box{p.x, p.y, q.x, q.y};
-        };
-        double px = std::max(t.scale_x, t.scale_y);  // one source pixel in input pixels
-        frames.push_back(
-            {"model-input pixels (" + std::to_string(iw) + "x" + std::to_string(ih) + ")", forward,
-             std::max(1.0, px), false, true});
-        frames.push_back({"[0,1] of the model input",
-                          [forward, iw, ih](const Box& b) {
-                            Box f = forward(b);
-                            return Box{f.xmin / iw, f.ymin / ih, f.xmax / iw, f.ymax / ih};
-                          },
-                          std::max(1.0, px) / std::max(iw, ih), true, true});
-      } catch (const Error&) {
-        // No transform for this geometry and size: the model-input frames are not testable.
-      }
-    }
-  }
-
   bool letterbox = ctx.spec && (ctx.spec->geometry.mode == GeometryMode::kLetterbox ||
                                 ctx.spec->geometry.mode == GeometryMode::kPadOnly);
-  for (const Frame& f : frames)
+  for (const Frame& f : CandidateFrames(ctx))
     for (bool yx : {false, true}) {
       if (!yx && !f.normalized && !f.model_input) continue;  // identity: not a hypothesis
-      size_t ok = 0;
-      double worst = 0;
-      for (size_t i = 0; i < n; ++i) {
-        Box e = f.map(ref_box(i));
-        if (yx) e = Yx(e);
-        const double ev[4] = {e.xmin, e.ymin, e.xmax, e.ymax};
-        bool row_ok = true;
-        for (size_t k = 0; k < 4; ++k) {
-          double d = std::abs(a.other[4 * i + k] - ev[k]);
-          worst = std::max(worst, d);
-          row_ok = row_ok && d <= f.tolerance;
-        }
-        ok += row_ok;
+      if (auto worst = FrameFit(a, f, yx)) {
+        ReportFrame(f, yx, n, *worst, letterbox, out);
+        return;  // frames are tried simplest first; the first that holds explains it
       }
-      if (ok != n) continue;  // every box must agree: boxes are few
-      Candidate c;
-      c.agreement = 1;
-      c.residual = worst;
-      std::string how = "mapping lockstep's " + std::to_string(n) + " boxes to " + f.name +
-                        (yx ? " in (y,x) order" : "") + " reproduces the other's to " +
-                        Fixed(worst, 4) + " (tolerance " + Fixed(f.tolerance, 4) + ")";
-      // The combination's parts, most consequential first.
-      c.rank = 0;
-      if (f.model_input) {
-        c.fingerprint = {
-            "boxes_not_unletterboxed",
-            letterbox ? "boxes not un-letterboxed" : "boxes not scaled back to the source",
-            "the other's boxes are in model-input coordinates: " + how};
-        out.push_back(c);
-        ++c.rank;
-      }
-      if (f.normalized) {
-        c.fingerprint = {"normalized_vs_pixel_boxes", "normalized vs pixel boxes",
-                         "the other's boxes are in [0,1], lockstep's in pixels: " + how};
-        out.push_back(c);
-        ++c.rank;
-      }
-      if (yx) {
-        c.fingerprint = {"yx_vs_xy_order", "(y,x) vs (x,y) order",
-                         "the other's boxes are ymin,xmin,ymax,xmax, lockstep's "
-                         "xmin,ymin,xmax,ymax: " +
-                             how};
-        out.push_back(c);
-      }
-      return;  // frames are tried simplest first; the first that holds explains it
     }
 
   // Without the source size: a consistent per-axis scale with the other inside [0,1].
-  if (!ctx.source) {
-    for (bool yx : {false, true}) {
-      bool inside = true;
-      double sx = 0, sy = 0, cx = 0, cy = 0;
-      for (size_t i = 0; i < n; ++i) {
-        Box r = ref_box(i);
-        if (yx) r = Yx(r);
-        const double rv[4] = {r.xmin, r.ymin, r.xmax, r.ymax};
-        for (size_t k = 0; k < 4; ++k) {
-          double o = a.other[4 * i + k];
-          inside = inside && o >= -0.01 && o <= 1.01;
-          if (std::abs(o) > 1e-3) {
-            (k % 2 == 0 ? sx : sy) += rv[k] / o;
-            (k % 2 == 0 ? cx : cy) += 1;
-          }
-        }
-      }
-      if (!inside || !cx || !cy) continue;
-      sx /= cx, sy /= cy;
-      bool ok = sx > 1.5 && sy > 1.5;  // pixels, not already [0,1]
-      double worst = 0;
-      for (size_t i = 0; i < n && ok; ++i) {
-        Box r = ref_box(i);
-        if (yx) r = Yx(r);
-        const double rv[4] = {r.xmin, r.ymin, r.xmax, r.ymax};
-        for (size_t k = 0; k < 4; ++k) {
-          double d = std::abs(a.other[4 * i + k] * (k % 2 == 0 ? sx : sy) - rv[k]);
-          worst = std::max(worst, d);
-          ok = ok && d <= 1.0;
-        }
-      }
-      if (!ok) continue;
-      Candidate c;
-      c.agreement = 1;
-      c.residual = worst;
-      std::string how = "scaled by " + Fixed(sx, 1) + " x " + Fixed(sy, 1) +
-                        " (the image size, inferred: no source image given) they agree to " +
-                        Fixed(worst, 3) + " pixels";
-      c.fingerprint = {"normalized_vs_pixel_boxes", "normalized vs pixel boxes",
-                       "the other's boxes are in [0,1], lockstep's in pixels: " + how};
-      out.push_back(c);
-      if (yx) {
-        c.rank = 1;
-        c.fingerprint = {"yx_vs_xy_order", "(y,x) vs (x,y) order",
-                         "the other's boxes are ymin,xmin,ymax,xmax: " + how};
-        out.push_back(c);
-      }
+  if (ctx.source) return;
+  for (bool yx : {false, true}) {
+    if (auto scale = InferScale(a, yx)) {
+      ReportInferredScale(*scale, yx, out);
       return;
     }
   }

@@ -317,6 +317,246 @@ std::string KeyOf(const Variant& v) {
   return k;
 }
 
+// The re-runs of one comparison: what they are compared with, the budget left and each
+// distinct pipeline's result (nullopt while running or when it failed).
+struct Trials {
+  const Aligned& a;
+  const Spec& spec;
+  const Rerun& rerun;
+  bool quantized;
+  double scale, zp;
+  int budget;
+  std::map<std::string, std::optional<Variant>> seen;
+};
+
+// The pad value the other tensor shows where `v`'s geometry leaves no content.
+std::optional<std::array<int, 3>> PadOfVariant(const Trials& trials, const Variant& v) {
+  const Aligned& a = trials.a;
+  bool float_dialect =
+      v.resize.dialect == ResizeDialect::kTf || v.resize.dialect == ResizeDialect::kTfLegacy;
+  bool bgr = a.c == 3 && v.order == ChannelOrder::kBgr;
+  // The resized trace of an 8-bit dialect is in the model's channel order, the float one in
+  // the source's; later stages are in the model's.
+  bool reversed = bgr && !(a.stage == StageKind::kResized && float_dialect);
+  auto pixel = [&](double x, int c) {
+    size_t k = size_t(std::min(c, 2));
+    if (a.stage == StageKind::kResized) return x;
+    if (trials.quantized) x = (x - trials.zp) * trials.scale;
+    return x * v.normalize.std[k] + v.normalize.mean[k];
+  };
+  return PadOf(a, v.transform.content, reversed, pixel);
+}
+
+// Tolerance: one pixel level in the stage's units (8-bit data agree to the level: an
+// off-by-one from a rounding step is allowed, a real interpolation difference is not on
+// 99.9% of pixels); float data of a float dialect to float noise.
+double ToleranceOf(const Trials& trials, const Variant& v) {
+  const Aligned& a = trials.a;
+  // The finer of the two normalizations' levels: a coarse variant must not widen it.
+  double level = 0;
+  for (size_t k = 0; k < 3; ++k)
+    level = std::max(level, std::min(1 / v.normalize.std[k], 1 / trials.spec.normalize.std[k]) /
+                                (trials.quantized ? trials.scale : 1));
+  return a.stage == StageKind::kResized ? (a.other_integer ? 1.0 : 1e-3)
+         : trials.quantized             ? std::max(1.0, level)
+                                        : level + 1e-4;
+}
+
+// Re-runs `v` and scores it against the other tensor; nullopt when it does not apply, failed
+// or the budget is spent.
+std::optional<Variant> Evaluate(Trials& trials, Variant v) {
+  if (trials.budget <= 0) return std::nullopt;
+  try {
+    v.transform = trials.rerun.TransformOf(v.geometry);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  if (v.transform.content != Rect{0, 0, trials.a.w, trials.a.h})
+    if (auto pad = PadOfVariant(trials, v)) v.geometry.pad_value = *pad;
+  // Geometries that place the image identically (letterbox roundings that agree on this
+  // size) give the same tensor: run each distinct pipeline once.
+  std::string key = KeyOf(v);
+  if (auto it = trials.seen.find(key); it != trials.seen.end()) {
+    if (!it->second) return std::nullopt;
+    Variant same = *it->second;
+    same.geometry = v.geometry;
+    return same;
+  }
+  trials.seen[key] = std::nullopt;
+  Spec s = trials.spec;
+  s.geometry = v.geometry, s.resize = v.resize, s.input.channel_order = v.order;
+  s.normalize = v.normalize;
+  --trials.budget;
+  auto values = trials.rerun.StageOf(s);
+  if (!values) return std::nullopt;
+  v.score = Compare(*values, trials.a.other, ToleranceOf(trials, v));
+  trials.seen[key] = v;
+  return v;
+}
+
+bool Better(const Variant& x, const Variant& y) {
+  if ((x.score.share >= kHolds) != (y.score.share >= kHolds)) return x.score.share >= kHolds;
+  return x.score.mean_abs < y.score.mean_abs;
+}
+
+bool Exact(const std::optional<Variant>& v) {
+  return v && v->score.share == 1 && v->score.max_abs < 1e-6;
+}
+
+// The alternatives of each field (geometry, resize, channel order, normalization), as
+// changes to a variant.
+using Change = std::function<void(Variant&)>;
+
+std::vector<std::vector<Change>> AlternativesByField(const Aligned& a, const Spec& spec) {
+  std::vector<std::vector<Change>> fields(4);
+  for (const GeometrySpec& g : AlternativeGeometries(spec.geometry))
+    fields[0].push_back([g](Variant& v) { v.geometry = g; });
+  for (const ResizeSpec& r : AllDialects())
+    if (!SameResize(r, spec.resize)) fields[1].push_back([r](Variant& v) { v.resize = r; });
+  if (a.c == 3)
+    fields[2].push_back([](Variant& v) {
+      v.order = v.order == ChannelOrder::kRgb ? ChannelOrder::kBgr : ChannelOrder::kRgb;
+    });
+  if (a.stage != StageKind::kResized)
+    for (const auto& [name, n] : NamedNormalizations())
+      if (NormalizationName(n) != NormalizationName(spec.normalize))
+        fields[3].push_back([n](Variant& v) { v.normalize = n; });
+  return fields;
+}
+
+// The best variant overall and the best of each field's alternatives.
+struct Found {
+  std::optional<Variant> best;
+  std::vector<std::optional<Variant>> best_of;
+};
+
+// One change at a time first: single mistakes are the common case. Cheap and common fields
+// first; stop at an exact reproduction.
+Found TryEachChange(Trials& trials, const Variant& start,
+                    const std::vector<std::vector<Change>>& fields) {
+  Found found;
+  found.best_of.resize(fields.size());
+  for (size_t f : {2, 3, 0, 1})
+    for (const Change& change : fields[f]) {
+      if (Exact(found.best)) break;
+      Variant v = start;
+      change(v);
+      if (auto r = Evaluate(trials, v)) {
+        if (!found.best_of[f] || Better(*r, *found.best_of[f])) found.best_of[f] = r;
+        if (!found.best || Better(*r, *found.best)) found.best = r;
+      }
+    }
+  return found;
+}
+
+// Several mistakes at once: descend field by field on the mean difference while each step
+// helps, until the variant reproduces the other or the budget ends.
+Variant DescendFieldByField(Trials& trials, Variant current,
+                            const std::vector<std::vector<Change>>& fields) {
+  for (int pass = 0; pass < 3 && current.score.share < kHolds && trials.budget > 0; ++pass) {
+    bool moved = false;
+    for (size_t f = 0; f < fields.size() && current.score.share < kHolds; ++f) {
+      std::optional<Variant> step;
+      for (const Change& change : fields[f]) {
+        Variant v = current;
+        change(v);
+        auto r = Evaluate(trials, v);
+        if (r && Better(*r, step ? *step : current)) step = r;
+      }
+      if (step && step->score.mean_abs < 0.98 * current.score.mean_abs) {
+        current = *step;
+        moved = true;
+      }
+    }
+    if (!moved) break;
+  }
+  return current;
+}
+
+// "X, Y and Z".
+std::string JoinedList(const std::vector<std::string>& parts) {
+  std::string joined;
+  for (size_t i = 0; i < parts.size(); ++i)
+    joined += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
+  return joined;
+}
+
+// A variant that reproduces the other: one candidate per field it changed.
+void ReportReproduction(const Spec& spec, const Variant& best, const Variant& self,
+                        std::vector<Candidate>& out) {
+  bool geometry_changed = !SameGeometry(best.geometry, spec.geometry);
+  bool resize_changed = !SameResize(best.resize, spec.resize);
+  bool order_changed = best.order != spec.input.channel_order;
+  bool normalize_changed = NormalizationName(best.normalize) != NormalizationName(spec.normalize);
+  std::string measure = Percent(best.score.share) + " of elements within one level (mean abs " +
+                        "difference " + Fixed(best.score.mean_abs, 4) +
+                        "; with lockstep's own settings " + Percent(self.score.share) + ", " +
+                        Fixed(self.score.mean_abs, 4) + ")";
+  std::vector<std::string> parts;
+  if (geometry_changed) parts.push_back(GeometryName(best.geometry));
+  if (order_changed) parts.push_back(std::string(Name(best.order)) + " channel order");
+  if (normalize_changed) parts.push_back(NormalizationName(best.normalize) + " normalization");
+  if (resize_changed) parts.push_back(DialectName(best.resize));
+  std::string rerun_text =
+      "lockstep's pipeline re-run with " + JoinedList(parts) + " reproduces it at " + measure;
+  Candidate c;
+  c.agreement = best.score.share;
+  c.residual = best.score.max_abs;
+  // A combination's parts in the order of the data flow, the resize dialect last (the
+  // smallest effect).
+  c.rank = 1;
+  if (geometry_changed) {
+    c.fingerprint = GeometryFingerprint(spec.geometry, best, rerun_text);
+    out.push_back(c);
+    ++c.rank;
+  }
+  if (order_changed) {
+    c.fingerprint = {"channels_swapped", "channels swapped (RGB/BGR)",
+                     "the other is " + std::string(Name(best.order)) + ", lockstep's " +
+                         std::string(Name(spec.input.channel_order)) + ": " + rerun_text};
+    out.push_back(c);
+    ++c.rank;
+  }
+  if (normalize_changed) {
+    std::string theirs = NormalizationName(best.normalize),
+                ours = NormalizationName(spec.normalize);
+    c.fingerprint = {
+        "normalization_range", theirs + " vs " + ours,
+        "the other is normalized to " + theirs + ", lockstep's to " + ours + ": " + rerun_text};
+    out.push_back(c);
+    ++c.rank;
+  }
+  if (resize_changed) {
+    c.fingerprint = {"interpolation",
+                     "different interpolation: looks like " + DialectName(best.resize),
+                     "lockstep's resize is " + DialectName(spec.resize) + "; " + rerun_text};
+    out.push_back(c);
+  }
+}
+
+// Nothing reproduces it: name the closest dialect only when it alone is much closer than
+// lockstep's own settings, as a likeness rather than a verdict. False when none is.
+bool ReportClosestDialect(const Found& found, const Variant& self, std::vector<Candidate>& out) {
+  const auto& resize_only = found.best_of[1];
+  bool much_closer =
+      resize_only && resize_only->score.mean_abs < 0.5 * self.score.mean_abs &&
+      (!found.best_of[0] || resize_only->score.mean_abs <= found.best_of[0]->score.mean_abs);
+  if (!much_closer) return false;
+  Candidate c;
+  c.agreement = resize_only->score.share * 0.5;
+  c.residual = resize_only->score.max_abs;
+  c.rank = 6;
+  c.fingerprint = {"interpolation",
+                   "different interpolation: closest to " + DialectName(resize_only->resize),
+                   "no re-run reproduces it; " + DialectName(resize_only->resize) +
+                       " comes closest: " + Percent(resize_only->score.share) +
+                       " of elements within one level, mean abs difference " +
+                       Fixed(resize_only->score.mean_abs, 4) + " (lockstep's own settings " +
+                       Fixed(self.score.mean_abs, 4) + ")"};
+  out.push_back(c);
+  return true;
+}
+
 }  // namespace
 
 void ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<Candidate>& out) {
@@ -333,203 +573,29 @@ void ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<C
     PadBands(a, "lockstep's pipeline re-run on the source does not reproduce its own tensor", out);
     return;
   }
-  const bool quantized = a.stage == StageKind::kQuantized && a.ref_integer;
-  const double scale = ctx.scale.value_or(1), zp = double(ctx.zero_point.value_or(0));
-  int budget = ctx.rerun_budget - 1;
-
-  std::map<std::string, std::optional<Variant>> seen;
-  auto evaluate = [&](Variant v) -> std::optional<Variant> {
-    if (budget <= 0) return std::nullopt;
-    bool float_dialect =
-        v.resize.dialect == ResizeDialect::kTf || v.resize.dialect == ResizeDialect::kTfLegacy;
-    bool bgr = a.c == 3 && v.order == ChannelOrder::kBgr;
-    // The resized trace of an 8-bit dialect is in the model's channel order, the float one in
-    // the source's; later stages are in the model's.
-    bool reversed = bgr && !(a.stage == StageKind::kResized && float_dialect);
-    auto pixel = [&](double x, int c) {
-      size_t k = size_t(std::min(c, 2));
-      if (a.stage == StageKind::kResized) return x;
-      if (quantized) x = (x - zp) * scale;
-      return x * v.normalize.std[k] + v.normalize.mean[k];
-    };
-    try {
-      v.transform = rerun.TransformOf(v.geometry);
-    } catch (const Error&) {
-      return std::nullopt;
-    }
-    if (v.transform.content != Rect{0, 0, a.w, a.h})
-      if (auto pad = PadOf(a, v.transform.content, reversed, pixel)) v.geometry.pad_value = *pad;
-    // Geometries that place the image identically (letterbox roundings that agree on this
-    // size) give the same tensor: run each distinct pipeline once.
-    std::string key = KeyOf(v);
-    if (auto it = seen.find(key); it != seen.end()) {
-      if (!it->second) return std::nullopt;
-      Variant same = *it->second;
-      same.geometry = v.geometry;
-      return same;
-    }
-    seen[key] = std::nullopt;
-    Spec s = spec;
-    s.geometry = v.geometry, s.resize = v.resize, s.input.channel_order = v.order;
-    s.normalize = v.normalize;
-    --budget;
-    auto values = rerun.StageOf(s);
-    if (!values) return std::nullopt;
-    // Tolerance: one pixel level in the stage's units (8-bit data agree to the level: an
-    // off-by-one from a rounding step is allowed, a real interpolation difference is not on
-    // 99.9% of pixels); float data of a float dialect to float noise.
-    // The finer of the two normalizations' levels: a coarse variant must not widen it.
-    double level = 0;
-    for (size_t k = 0; k < 3; ++k)
-      level = std::max(level, std::min(1 / v.normalize.std[k], 1 / spec.normalize.std[k]) /
-                                  (quantized ? scale : 1));
-    double tol = a.stage == StageKind::kResized ? (a.other_integer ? 1.0 : 1e-3)
-                 : quantized                    ? std::max(1.0, level)
-                                                : level + 1e-4;
-    v.score = Compare(*values, a.other, tol);
-    seen[key] = v;
-    return v;
-  };
-  auto better = [](const Variant& x, const Variant& y) {
-    if ((x.score.share >= kHolds) != (y.score.share >= kHolds)) return x.score.share >= kHolds;
-    return x.score.mean_abs < y.score.mean_abs;
-  };
-
+  Trials trials{a,
+                spec,
+                rerun,
+                a.stage == StageKind::kQuantized && a.ref_integer,
+                ctx.scale.value_or(1),
+                double(ctx.zero_point.value_or(0)),
+                ctx.rerun_budget - 1,
+                {}};
   Variant start{spec.geometry, spec.resize, spec.input.channel_order, spec.normalize, {}, {}};
-  std::optional<Variant> self = evaluate(start);
+  std::optional<Variant> self = Evaluate(trials, start);
   if (!self) return;
 
-  // The alternatives of each field, as changes to a variant.
-  using Change = std::function<void(Variant&)>;
-  std::vector<std::vector<Change>> fields(4);
-  for (const GeometrySpec& g : AlternativeGeometries(spec.geometry))
-    fields[0].push_back([g](Variant& v) { v.geometry = g; });
-  for (const ResizeSpec& r : AllDialects())
-    if (!SameResize(r, spec.resize)) fields[1].push_back([r](Variant& v) { v.resize = r; });
-  if (a.c == 3)
-    fields[2].push_back([](Variant& v) {
-      v.order = v.order == ChannelOrder::kRgb ? ChannelOrder::kBgr : ChannelOrder::kRgb;
-    });
-  if (a.stage != StageKind::kResized)
-    for (const auto& [name, n] : NamedNormalizations())
-      if (NormalizationName(n) != NormalizationName(spec.normalize))
-        fields[3].push_back([n](Variant& v) { v.normalize = n; });
-
-  // One change at a time first: single mistakes are the common case.
-  std::optional<Variant> best;
-  std::vector<std::optional<Variant>> best_of(fields.size());
-  auto exact = [](const std::optional<Variant>& v) {
-    return v && v->score.share == 1 && v->score.max_abs < 1e-6;
-  };
-  // Cheap and common first; stop at an exact reproduction.
-  for (size_t f : {2, 3, 0, 1})
-    for (const Change& change : fields[f]) {
-      if (exact(best)) break;
-      Variant v = start;
-      change(v);
-      if (auto r = evaluate(v)) {
-        if (!best_of[f] || better(*r, *best_of[f])) best_of[f] = r;
-        if (!best || better(*r, *best)) best = r;
-      }
-    }
-  // Several mistakes at once: descend field by field on the mean difference while each step
-  // helps, until the variant reproduces the other or the budget ends.
-  if (!best || best->score.share < kHolds) {
-    Variant current = *self;
-    for (int pass = 0; pass < 3 && current.score.share < kHolds && budget > 0; ++pass) {
-      bool moved = false;
-      for (size_t f = 0; f < fields.size() && current.score.share < kHolds; ++f) {
-        std::optional<Variant> step;
-        for (const Change& change : fields[f]) {
-          Variant v = current;
-          change(v);
-          auto r = evaluate(v);
-          if (r && better(*r, step ? *step : current)) step = r;
-        }
-        if (step && step->score.mean_abs < 0.98 * current.score.mean_abs) {
-          current = *step;
-          moved = true;
-        }
-      }
-      if (!moved) break;
-    }
-    if (!best || better(current, *best)) best = current;
+  const std::vector<std::vector<Change>> fields = AlternativesByField(a, spec);
+  Found found = TryEachChange(trials, start, fields);
+  if (!found.best || found.best->score.share < kHolds) {
+    Variant current = DescendFieldByField(trials, *self, fields);
+    if (!found.best || Better(current, *found.best)) found.best = current;
   }
-  if (!best) return;
-
-  bool geometry_changed = !SameGeometry(best->geometry, spec.geometry);
-  bool resize_changed = !SameResize(best->resize, spec.resize);
-  bool order_changed = best->order != spec.input.channel_order;
-  bool normalize_changed = NormalizationName(best->normalize) != NormalizationName(spec.normalize);
-  std::string measure = Percent(best->score.share) + " of elements within one level (mean abs " +
-                        "difference " + Fixed(best->score.mean_abs, 4) +
-                        "; with lockstep's own settings " + Percent(self->score.share) + ", " +
-                        Fixed(self->score.mean_abs, 4) + ")";
-  if (best->score.share >= kHolds) {
-    std::vector<std::string> parts;
-    if (geometry_changed) parts.push_back(GeometryName(best->geometry));
-    if (order_changed) parts.push_back(std::string(Name(best->order)) + " channel order");
-    if (normalize_changed) parts.push_back(NormalizationName(best->normalize) + " normalization");
-    if (resize_changed) parts.push_back(DialectName(best->resize));
-    std::string changes;
-    for (size_t i = 0; i < parts.size(); ++i)
-      changes += (i == 0 ? "" : i + 1 == parts.size() ? " and " : ", ") + parts[i];
-    std::string rerun_text =
-        "lockstep's pipeline re-run with " + changes + " reproduces it at " + measure;
-    Candidate c;
-    c.agreement = best->score.share;
-    c.residual = best->score.max_abs;
-    // A combination's parts in the order of the data flow, the resize dialect last (the
-    // smallest effect).
-    c.rank = 1;
-    if (geometry_changed) {
-      c.fingerprint = GeometryFingerprint(spec.geometry, *best, rerun_text);
-      out.push_back(c);
-      ++c.rank;
-    }
-    if (order_changed) {
-      c.fingerprint = {"channels_swapped", "channels swapped (RGB/BGR)",
-                       "the other is " + std::string(Name(best->order)) + ", lockstep's " +
-                           std::string(Name(spec.input.channel_order)) + ": " + rerun_text};
-      out.push_back(c);
-      ++c.rank;
-    }
-    if (normalize_changed) {
-      std::string theirs = NormalizationName(best->normalize),
-                  ours = NormalizationName(spec.normalize);
-      c.fingerprint = {
-          "normalization_range", theirs + " vs " + ours,
-          "the other is normalized to " + theirs + ", lockstep's to " + ours + ": " + rerun_text};
-      out.push_back(c);
-      ++c.rank;
-    }
-    if (resize_changed) {
-      c.fingerprint = {"interpolation",
-                       "different interpolation: looks like " + DialectName(best->resize),
-                       "lockstep's resize is " + DialectName(spec.resize) + "; " + rerun_text};
-      out.push_back(c);
-    }
+  if (found.best->score.share >= kHolds) {
+    ReportReproduction(spec, *found.best, *self, out);
     return;
   }
-  // Nothing reproduces it: name the closest dialect only when it alone is much closer than
-  // lockstep's own settings, as a likeness rather than a verdict.
-  const auto& resize_only = best_of[1];
-  if (resize_only && resize_only->score.mean_abs < 0.5 * self->score.mean_abs &&
-      (!best_of[0] || resize_only->score.mean_abs <= best_of[0]->score.mean_abs)) {
-    Candidate c;
-    c.agreement = resize_only->score.share * 0.5;
-    c.residual = resize_only->score.max_abs;
-    c.rank = 6;
-    c.fingerprint = {"interpolation",
-                     "different interpolation: closest to " + DialectName(resize_only->resize),
-                     "no re-run reproduces it; " + DialectName(resize_only->resize) +
-                         " comes closest: " + Percent(resize_only->score.share) +
-                         " of elements within one level, mean abs difference " +
-                         Fixed(resize_only->score.mean_abs, 4) + " (lockstep's own settings " +
-                         Fixed(self->score.mean_abs, 4) + ")"};
-    out.push_back(c);
-    return;
-  }
+  if (ReportClosestDialect(found, *self, out)) return;
   PadBands(a, "no re-run of lockstep's pipeline reproduces the other", out);
 }
 

@@ -89,6 +89,353 @@ double MeanAboveMinusOne(const std::vector<double>& values) {
   return count == 0 ? -1 : sum / double(count);
 }
 
+std::vector<int64_t> UniqueAscending(std::vector<int64_t> ids) {
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+// p.imgIds / p.catIds (unique, ascending) and each id's position along its axis.
+struct EvalAxes {
+  std::vector<int64_t> image_ids, category_ids;
+  std::unordered_map<int64_t, int64_t> image_index, category_index;
+};
+
+EvalAxes AxesOf(const CocoDataset& dataset) {
+  EvalAxes axes;
+  for (const CocoImage& image : dataset.images) axes.image_ids.push_back(image.id);
+  for (const CocoCategory& category : dataset.categories) axes.category_ids.push_back(category.id);
+  axes.image_ids = UniqueAscending(std::move(axes.image_ids));
+  axes.category_ids = UniqueAscending(std::move(axes.category_ids));
+  for (size_t i = 0; i < axes.image_ids.size(); ++i)
+    axes.image_index[axes.image_ids[i]] = int64_t(i);
+  for (size_t k = 0; k < axes.category_ids.size(); ++k)
+    axes.category_index[axes.category_ids[k]] = int64_t(k);
+  return axes;
+}
+
+// The (category, image) cell of an annotation or detection, as a key category * I + image.
+template <typename Item>
+Groups GroupByCell(const std::vector<Item>& items, const EvalAxes& axes) {
+  const int64_t I = int64_t(axes.image_ids.size());
+  std::vector<std::pair<int64_t, size_t>> keys;
+  for (size_t n = 0; n < items.size(); ++n) {
+    keys.emplace_back(
+        axes.category_index.at(items[n].category_id) * I + axes.image_index.at(items[n].image_id),
+        n);
+  }
+  return GroupBy(std::move(keys));
+}
+
+// Highest score first, ties in file order (mergesort on -score), cut to maxDets[-1].
+void RankAndCut(std::vector<size_t>& dt, const std::vector<CocoDetection>& detections,
+                size_t max_det) {
+  std::stable_sort(dt.begin(), dt.end(),
+                   [&](size_t a, size_t b) { return detections[a].score > detections[b].score; });
+  if (dt.size() > max_det) dt.resize(max_det);
+}
+
+// One (category, image) cell: ground truths in file order, detections ranked and cut, and
+// their IoUs (D x G, gt in file order).
+struct Cell {
+  std::vector<size_t> gt, dt;
+  std::vector<double> ious;
+};
+
+void ComputeIous(Cell& cell, const CocoDataset& dataset,
+                 const std::vector<CocoDetection>& detections) {
+  const size_t D = cell.dt.size(), G = cell.gt.size();
+  cell.ious.assign(D * G, 0);
+  for (size_t d = 0; d < D; ++d) {
+    for (size_t g = 0; g < G; ++g) {
+      const CocoAnnotation& ann = dataset.annotations[cell.gt[g]];
+      cell.ious[d * G + g] = BoxIou(detections[cell.dt[d]].bbox, ann.bbox, ann.iscrowd);
+    }
+  }
+}
+
+// A cell's ground truths as evaluateImg orders them for one area range: ignored ones last,
+// the rest in file order (mergesort on the ignore flag).
+struct RangedGroundTruths {
+  std::vector<size_t> order;  // file-order position of each sorted gt
+  std::vector<uint8_t> ignore, crowd;
+  std::vector<int64_t> id;
+};
+
+RangedGroundTruths OrderGroundTruths(const Cell& cell, const CocoDataset& dataset,
+                                     const AreaRange& range) {
+  const size_t G = cell.gt.size();
+  std::vector<uint8_t> ignore_in_file_order(G);
+  for (size_t g = 0; g < G; ++g) {
+    const CocoAnnotation& ann = dataset.annotations[cell.gt[g]];
+    ignore_in_file_order[g] = ann.iscrowd || ann.area < range.min || ann.area > range.max;
+  }
+  RangedGroundTruths gts;
+  gts.order.resize(G);
+  std::iota(gts.order.begin(), gts.order.end(), size_t(0));
+  std::stable_sort(gts.order.begin(), gts.order.end(), [&](size_t x, size_t y) {
+    return ignore_in_file_order[x] < ignore_in_file_order[y];
+  });
+  gts.ignore.resize(G);
+  gts.crowd.resize(G);
+  gts.id.resize(G);
+  for (size_t g = 0; g < G; ++g) {
+    const CocoAnnotation& ann = dataset.annotations[cell.gt[gts.order[g]]];
+    gts.ignore[g] = ignore_in_file_order[gts.order[g]];
+    gts.crowd[g] = ann.iscrowd;
+    gts.id[g] = ann.id;
+  }
+  return gts;
+}
+
+// Greedy matching per IoU threshold: each detection, best first, takes the gt of highest IoU
+// not already taken.
+void MatchGreedily(ImageEval& e, const Cell& cell, const RangedGroundTruths& gts,
+                   const std::vector<double>& iou_thresholds) {
+  const size_t T = iou_thresholds.size(), D = cell.dt.size(), G = cell.gt.size();
+  std::vector<uint8_t> gt_matched;
+  for (size_t t = 0; t < T; ++t) {
+    gt_matched.assign(G, 0);
+    for (size_t d = 0; d < D; ++d) {
+      double best = std::min(iou_thresholds[t], 1 - 1e-10);
+      ptrdiff_t m = -1;
+      for (size_t g = 0; g < G; ++g) {
+        // A matched gt takes no second detection, unless it is a crowd region.
+        if (gt_matched[g] && !gts.crowd[g]) continue;
+        // Once matched to a regular gt, the ignored ones (sorted last) cannot win.
+        if (m > -1 && gts.ignore[size_t(m)] == 0 && gts.ignore[g] == 1) break;
+        double iou = cell.ious[d * G + gts.order[g]];
+        if (iou < best) continue;
+        best = iou;
+        m = ptrdiff_t(g);
+      }
+      if (m == -1) continue;
+      e.dt_ignore[t * D + d] = gts.ignore[size_t(m)];
+      e.matches[t * D + d] = gts.id[size_t(m)];
+      gt_matched[size_t(m)] = 1;
+    }
+  }
+}
+
+// Unmatched detections whose own box area (w * h) is outside the range are ignored.
+// "Unmatched" is pycocotools' dtm == 0, so a match to a gt with id 0 counts as none.
+void IgnoreUnmatchedOutsideRange(ImageEval& e, const Cell& cell,
+                                 const std::vector<CocoDetection>& detections,
+                                 const AreaRange& range, size_t T) {
+  const size_t D = cell.dt.size();
+  for (size_t d = 0; d < D; ++d) {
+    const XywhBox& box = detections[cell.dt[d]].bbox;
+    double area = box.width * box.height;
+    if (area < range.min || area > range.max) {
+      for (size_t t = 0; t < T; ++t)
+        if (e.matches[t * D + d] == 0) e.dt_ignore[t * D + d] = 1;
+    }
+  }
+}
+
+// evaluateImg for one cell and area range.
+ImageEval EvaluateImage(const Cell& cell, const CocoDataset& dataset,
+                        const std::vector<CocoDetection>& detections, const AreaRange& range,
+                        const std::vector<double>& iou_thresholds) {
+  const size_t T = iou_thresholds.size(), D = cell.dt.size(), G = cell.gt.size();
+  const RangedGroundTruths gts = OrderGroundTruths(cell, dataset, range);
+  ImageEval e;
+  e.scores.resize(D);
+  for (size_t d = 0; d < D; ++d) e.scores[d] = detections[cell.dt[d]].score;
+  e.matches.assign(T * D, 0);
+  e.dt_ignore.assign(T * D, 0);
+  for (size_t g = 0; g < G; ++g) e.gt_not_ignored += gts.ignore[g] == 0;
+  if (G > 0 && D > 0) MatchGreedily(e, cell, gts, iou_thresholds);
+  IgnoreUnmatchedOutsideRange(e, cell, detections, range, T);
+  return e;
+}
+
+// evaluate(): evals[k * A + a] lists the non-None evaluateImg results in image order, i.e.
+// one per cell with any gt or dt, walking the cells in key order.
+std::vector<std::vector<ImageEval>> EvaluateCells(const CocoDataset& dataset,
+                                                  const std::vector<CocoDetection>& detections,
+                                                  const CocoEvalParams& p, const EvalAxes& axes) {
+  const size_t A = p.area_ranges.size();
+  const int64_t I = int64_t(axes.image_ids.size());
+  const size_t max_det = size_t(p.max_dets.back());
+  const Groups gts = GroupByCell(dataset.annotations, axes), dts = GroupByCell(detections, axes);
+  std::vector<std::vector<ImageEval>> evals(axes.category_ids.size() * A);
+  Cell cell;
+  size_t gi = 0, di = 0;
+  while (gi < gts.keys.size() || di < dts.keys.size()) {
+    int64_t key = std::min(gi < gts.keys.size() ? gts.keys[gi] : INT64_MAX,
+                           di < dts.keys.size() ? dts.keys[di] : INT64_MAX);
+    cell.gt.clear();
+    cell.dt.clear();
+    if (gi < gts.keys.size() && gts.keys[gi] == key) {
+      cell.gt.assign(gts.index.begin() + gts.begin[gi], gts.index.begin() + gts.begin[gi + 1]);
+      ++gi;
+    }
+    if (di < dts.keys.size() && dts.keys[di] == key) {
+      cell.dt.assign(dts.index.begin() + dts.begin[di], dts.index.begin() + dts.begin[di + 1]);
+      ++di;
+    }
+    const size_t k = size_t(key / I);
+    RankAndCut(cell.dt, detections, max_det);
+    ComputeIous(cell, dataset, detections);
+    for (size_t a = 0; a < A; ++a) {
+      evals[k * A + a].push_back(
+          EvaluateImage(cell, dataset, detections, p.area_ranges[a], p.iou_thresholds));
+    }
+  }
+  return evals;
+}
+
+// The detections of one (category, area range) under a maxDets cut, concatenated in image
+// order, and their ranking by score (mergesort on -score).
+struct RankedDetections {
+  std::vector<double> scores;
+  std::vector<std::pair<size_t, size_t>> where;  // (image eval, detection)
+  std::vector<size_t> order;
+};
+
+RankedDetections RankDetections(const std::vector<ImageEval>& E, size_t cut) {
+  RankedDetections ranked;
+  for (size_t n = 0; n < E.size(); ++n) {
+    size_t D = std::min(cut, E[n].scores.size());
+    for (size_t d = 0; d < D; ++d) {
+      ranked.scores.push_back(E[n].scores[d]);
+      ranked.where.emplace_back(n, d);
+    }
+  }
+  const std::vector<double>& scores = ranked.scores;
+  ranked.order.resize(scores.size());
+  std::iota(ranked.order.begin(), ranked.order.end(), size_t(0));
+  std::stable_sort(ranked.order.begin(), ranked.order.end(),
+                   [&](size_t x, size_t y) { return scores[x] > scores[y]; });
+  return ranked;
+}
+
+// One IoU threshold's final recall and precision at each recall threshold (0 past the last
+// recall reached).
+struct PrecisionRecall {
+  double recall = 0;
+  std::vector<double> precision;  // R
+};
+
+PrecisionRecall AccumulateThreshold(const std::vector<ImageEval>& E, const RankedDetections& ranked,
+                                    size_t t, size_t npig,
+                                    const std::vector<double>& recall_thresholds) {
+  const double eps = std::numeric_limits<double>::epsilon();  // np.spacing(1)
+  const size_t nd = ranked.scores.size(), R = recall_thresholds.size();
+  std::vector<double> rc(nd), pr(nd);
+  double tp = 0, fp = 0;
+  for (size_t i = 0; i < nd; ++i) {
+    const auto [n, d] = ranked.where[ranked.order[i]];
+    const ImageEval& e = E[n];
+    const size_t D = e.scores.size();
+    bool matched = e.matches[t * D + d] != 0, ignored = e.dt_ignore[t * D + d] != 0;
+    if (!ignored) (matched ? tp : fp) += 1;
+    rc[i] = tp / double(npig);
+    pr[i] = tp / (fp + tp + eps);
+  }
+  PrecisionRecall out;
+  out.recall = nd ? rc[nd - 1] : 0;
+  // The precision envelope: each point takes the best precision at any higher recall.
+  for (size_t i = nd; i-- > 1;)
+    if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
+  out.precision.assign(R, 0.0);
+  for (size_t r = 0; r < R; ++r) {
+    // searchsorted(rc, recThrs, side='left'); past the last recall precision stays 0.
+    size_t at = size_t(std::lower_bound(rc.begin(), rc.end(), recall_thresholds[r]) - rc.begin());
+    if (at >= nd) break;
+    out.precision[r] = pr[at];
+  }
+  return out;
+}
+
+// accumulate(): fills result.precision and result.recall; -1 stays where a (category, area
+// range) has no non-ignored ground truth.
+void Accumulate(const std::vector<std::vector<ImageEval>>& evals, CocoEvalResult& result) {
+  const CocoEvalParams& p = result.params;
+  const size_t T = result.T(), R = result.R(), K = result.K(), A = result.A(), M = result.M();
+  result.precision.assign(T * R * K * A * M, -1);
+  result.recall.assign(T * K * A * M, -1);
+  for (size_t k = 0; k < K; ++k) {
+    for (size_t a = 0; a < A; ++a) {
+      const std::vector<ImageEval>& E = evals[k * A + a];
+      if (E.empty()) continue;
+      size_t npig = 0;
+      for (const ImageEval& e : E) npig += e.gt_not_ignored;
+      if (npig == 0) continue;
+      for (size_t m = 0; m < M; ++m) {
+        const RankedDetections ranked = RankDetections(E, size_t(p.max_dets[m]));
+        for (size_t t = 0; t < T; ++t) {
+          const PrecisionRecall pr = AccumulateThreshold(E, ranked, t, npig, p.recall_thresholds);
+          result.recall[((t * K + k) * A + a) * M + m] = pr.recall;
+          for (size_t r = 0; r < R; ++r)
+            result.precision[(((t * R + r) * K + k) * A + a) * M + m] = pr.precision[r];
+        }
+      }
+    }
+  }
+}
+
+// One summarize() line: the mean of the precisions (ap) or recalls over the matching IoU
+// thresholds (all when none given), area range and maxDets, ignoring -1.
+double SummaryStat(const CocoEvalResult& result, bool ap, const double* iou_threshold,
+                   const std::string& area, int max_dets) {
+  const CocoEvalParams& p = result.params;
+  std::vector<size_t> ts;
+  for (size_t t = 0; t < result.T(); ++t)
+    if (!iou_threshold || p.iou_thresholds[t] == *iou_threshold) ts.push_back(t);
+  std::vector<double> values;
+  for (size_t a = 0; a < result.A(); ++a) {
+    if (p.area_ranges[a].label != area) continue;
+    for (size_t m = 0; m < result.M(); ++m) {
+      if (p.max_dets[m] != max_dets) continue;
+      for (size_t t : ts) {
+        for (size_t k = 0; k < result.K(); ++k) {
+          if (ap) {
+            for (size_t r = 0; r < result.R(); ++r)
+              values.push_back(result.Precision(t, r, k, a, m));
+          } else {
+            values.push_back(result.Recall(t, k, a, m));
+          }
+        }
+      }
+    }
+  }
+  return MeanAboveMinusOne(values);
+}
+
+// summarize(): the 12 standard statistics.
+std::array<double, 12> Summarize(const CocoEvalResult& result) {
+  const std::vector<int>& max_dets = result.params.max_dets;
+  auto dets = [&](size_t i) { return i < max_dets.size() ? max_dets[i] : -1; };
+  auto stat = [&](bool ap, const double* iou_threshold, const std::string& area, int n) {
+    return SummaryStat(result, ap, iou_threshold, area, n);
+  };
+  const double iou50 = .5, iou75 = .75;
+  return {stat(true, nullptr, "all", 100),         stat(true, &iou50, "all", dets(2)),
+          stat(true, &iou75, "all", dets(2)),      stat(true, nullptr, "small", dets(2)),
+          stat(true, nullptr, "medium", dets(2)),  stat(true, nullptr, "large", dets(2)),
+          stat(false, nullptr, "all", dets(0)),    stat(false, nullptr, "all", dets(1)),
+          stat(false, nullptr, "all", dets(2)),    stat(false, nullptr, "small", dets(2)),
+          stat(false, nullptr, "medium", dets(2)), stat(false, nullptr, "large", dets(2))};
+}
+
+// AP@[.5:.95] per category over the first area range and the largest maxDets.
+std::vector<double> CategoryAp(const CocoEvalResult& result) {
+  const size_t K = result.K();
+  std::vector<double> category_ap(K, -1);
+  if (result.A() == 0 || result.M() == 0) return category_ap;
+  std::vector<double> values;
+  for (size_t k = 0; k < K; ++k) {
+    values.clear();
+    for (size_t t = 0; t < result.T(); ++t)
+      for (size_t r = 0; r < result.R(); ++r)
+        values.push_back(result.Precision(t, r, k, 0, result.M() - 1));
+    category_ap[k] = MeanAboveMinusOne(values);
+  }
+  return category_ap;
+}
+
 }  // namespace
 
 CocoEvalResult EvaluateBoxes(const CocoDataset& dataset,
@@ -101,243 +448,11 @@ CocoEvalResult EvaluateBoxes(const CocoDataset& dataset,
   std::sort(p.max_dets.begin(), p.max_dets.end());
   if (p.max_dets.empty() || p.max_dets.front() < 0)
     throw Error("CocoEvalParams", "max_dets", "at least one count >= 0", "none or a negative one");
-
-  // p.imgIds / p.catIds: unique, ascending.
-  std::vector<int64_t> image_ids;
-  for (const CocoImage& image : dataset.images) image_ids.push_back(image.id);
-  std::sort(image_ids.begin(), image_ids.end());
-  image_ids.erase(std::unique(image_ids.begin(), image_ids.end()), image_ids.end());
-  for (const CocoCategory& category : dataset.categories)
-    result.category_ids.push_back(category.id);
-  std::sort(result.category_ids.begin(), result.category_ids.end());
-  result.category_ids.erase(std::unique(result.category_ids.begin(), result.category_ids.end()),
-                            result.category_ids.end());
-  std::unordered_map<int64_t, int64_t> image_index, category_index;
-  for (size_t i = 0; i < image_ids.size(); ++i) image_index[image_ids[i]] = int64_t(i);
-  for (size_t k = 0; k < result.category_ids.size(); ++k)
-    category_index[result.category_ids[k]] = int64_t(k);
-
-  const size_t T = p.iou_thresholds.size(), R = p.recall_thresholds.size(),
-               K = result.category_ids.size(), A = p.area_ranges.size(), M = p.max_dets.size();
-  const int64_t I = int64_t(image_ids.size());
-  const size_t max_det = size_t(p.max_dets.back());
-
-  std::vector<std::pair<int64_t, size_t>> gt_keys, dt_keys;
-  for (size_t n = 0; n < dataset.annotations.size(); ++n) {
-    const CocoAnnotation& a = dataset.annotations[n];
-    gt_keys.emplace_back(category_index.at(a.category_id) * I + image_index.at(a.image_id), n);
-  }
-  for (size_t n = 0; n < detections.size(); ++n) {
-    const CocoDetection& d = detections[n];
-    dt_keys.emplace_back(category_index.at(d.category_id) * I + image_index.at(d.image_id), n);
-  }
-  const Groups gts = GroupBy(std::move(gt_keys)), dts = GroupBy(std::move(dt_keys));
-
-  // evaluate(): evals[k * A + a] lists the non-None evaluateImg results in image order.
-  std::vector<std::vector<ImageEval>> evals(K * A);
-  std::vector<size_t> gt, dt, gt_order;
-  std::vector<double> ious;  // D x G, gt in file order
-  std::vector<uint8_t> gt_ignore_file, gt_ignore, crowd, gt_matched;
-  std::vector<int64_t> gt_id;
-  size_t gi = 0, di = 0;
-  while (gi < gts.keys.size() || di < dts.keys.size()) {
-    int64_t key = std::min(gi < gts.keys.size() ? gts.keys[gi] : INT64_MAX,
-                           di < dts.keys.size() ? dts.keys[di] : INT64_MAX);
-    gt.clear();
-    dt.clear();
-    if (gi < gts.keys.size() && gts.keys[gi] == key) {
-      gt.assign(gts.index.begin() + gts.begin[gi], gts.index.begin() + gts.begin[gi + 1]);
-      ++gi;
-    }
-    if (di < dts.keys.size() && dts.keys[di] == key) {
-      dt.assign(dts.index.begin() + dts.begin[di], dts.index.begin() + dts.begin[di + 1]);
-      ++di;
-    }
-    const size_t k = size_t(key / I);
-    // Highest score first, ties in file order (mergesort on -score), cut to maxDets[-1].
-    std::stable_sort(dt.begin(), dt.end(),
-                     [&](size_t a, size_t b) { return detections[a].score > detections[b].score; });
-    if (dt.size() > max_det) dt.resize(max_det);
-    const size_t D = dt.size(), G = gt.size();
-    ious.assign(D * G, 0);
-    for (size_t d = 0; d < D; ++d) {
-      for (size_t g = 0; g < G; ++g) {
-        const CocoAnnotation& ann = dataset.annotations[gt[g]];
-        ious[d * G + g] = BoxIou(detections[dt[d]].bbox, ann.bbox, ann.iscrowd);
-      }
-    }
-
-    for (size_t a = 0; a < A; ++a) {
-      const AreaRange& range = p.area_ranges[a];
-      gt_ignore_file.resize(G);
-      for (size_t g = 0; g < G; ++g) {
-        const CocoAnnotation& ann = dataset.annotations[gt[g]];
-        gt_ignore_file[g] = ann.iscrowd || ann.area < range.min || ann.area > range.max;
-      }
-      // Ignored ground truths last, the rest in file order (mergesort on the ignore flag).
-      gt_order.resize(G);
-      std::iota(gt_order.begin(), gt_order.end(), size_t(0));
-      std::stable_sort(gt_order.begin(), gt_order.end(),
-                       [&](size_t x, size_t y) { return gt_ignore_file[x] < gt_ignore_file[y]; });
-      gt_ignore.resize(G);
-      crowd.resize(G);
-      gt_id.resize(G);
-      for (size_t g = 0; g < G; ++g) {
-        const CocoAnnotation& ann = dataset.annotations[gt[gt_order[g]]];
-        gt_ignore[g] = gt_ignore_file[gt_order[g]];
-        crowd[g] = ann.iscrowd;
-        gt_id[g] = ann.id;
-      }
-
-      ImageEval e;
-      e.scores.resize(D);
-      for (size_t d = 0; d < D; ++d) e.scores[d] = detections[dt[d]].score;
-      e.matches.assign(T * D, 0);
-      e.dt_ignore.assign(T * D, 0);
-      for (size_t g = 0; g < G; ++g) e.gt_not_ignored += gt_ignore[g] == 0;
-      if (G > 0 && D > 0) {
-        for (size_t t = 0; t < T; ++t) {
-          gt_matched.assign(G, 0);
-          for (size_t d = 0; d < D; ++d) {
-            double best = std::min(p.iou_thresholds[t], 1 - 1e-10);
-            ptrdiff_t m = -1;
-            for (size_t g = 0; g < G; ++g) {
-              // A matched gt takes no second detection, unless it is a crowd region.
-              if (gt_matched[g] && !crowd[g]) continue;
-              // Once matched to a regular gt, the ignored ones (sorted last) cannot win.
-              if (m > -1 && gt_ignore[size_t(m)] == 0 && gt_ignore[g] == 1) break;
-              double iou = ious[d * G + gt_order[g]];
-              if (iou < best) continue;
-              best = iou;
-              m = ptrdiff_t(g);
-            }
-            if (m == -1) continue;
-            e.dt_ignore[t * D + d] = gt_ignore[size_t(m)];
-            e.matches[t * D + d] = gt_id[size_t(m)];
-            gt_matched[size_t(m)] = 1;
-          }
-        }
-      }
-      // Unmatched detections whose own box area (w * h) is outside the range are ignored.
-      // "Unmatched" is pycocotools' dtm == 0, so a match to a gt with id 0 counts as none.
-      for (size_t d = 0; d < D; ++d) {
-        const XywhBox& box = detections[dt[d]].bbox;
-        double area = box.width * box.height;
-        if (area < range.min || area > range.max) {
-          for (size_t t = 0; t < T; ++t)
-            if (e.matches[t * D + d] == 0) e.dt_ignore[t * D + d] = 1;
-        }
-      }
-      evals[k * A + a].push_back(std::move(e));
-    }
-  }
-
-  // accumulate()
-  result.precision.assign(T * R * K * A * M, -1);
-  result.recall.assign(T * K * A * M, -1);
-  const double eps = std::numeric_limits<double>::epsilon();  // np.spacing(1)
-  std::vector<double> scores, rc, pr, q(R);
-  std::vector<std::pair<size_t, size_t>> where;  // (image eval, detection) of each concatenated dt
-  std::vector<size_t> order;
-  for (size_t k = 0; k < K; ++k) {
-    for (size_t a = 0; a < A; ++a) {
-      const std::vector<ImageEval>& E = evals[k * A + a];
-      if (E.empty()) continue;
-      size_t npig = 0;
-      for (const ImageEval& e : E) npig += e.gt_not_ignored;
-      for (size_t m = 0; m < M; ++m) {
-        if (npig == 0) continue;
-        const size_t cut = size_t(p.max_dets[m]);
-        scores.clear();
-        where.clear();
-        for (size_t n = 0; n < E.size(); ++n) {
-          size_t D = std::min(cut, E[n].scores.size());
-          for (size_t d = 0; d < D; ++d) {
-            scores.push_back(E[n].scores[d]);
-            where.emplace_back(n, d);
-          }
-        }
-        const size_t nd = scores.size();
-        order.resize(nd);
-        std::iota(order.begin(), order.end(), size_t(0));
-        std::stable_sort(order.begin(), order.end(),
-                         [&](size_t x, size_t y) { return scores[x] > scores[y]; });
-        rc.resize(nd);
-        pr.resize(nd);
-        for (size_t t = 0; t < T; ++t) {
-          double tp = 0, fp = 0;
-          for (size_t i = 0; i < nd; ++i) {
-            const auto [n, d] = where[order[i]];
-            const ImageEval& e = E[n];
-            const size_t D = e.scores.size();
-            bool matched = e.matches[t * D + d] != 0, ignored = e.dt_ignore[t * D + d] != 0;
-            if (!ignored) (matched ? tp : fp) += 1;
-            rc[i] = tp / double(npig);
-            pr[i] = tp / (fp + tp + eps);
-          }
-          result.recall[((t * K + k) * A + a) * M + m] = nd ? rc[nd - 1] : 0;
-          // The precision envelope: each point takes the best precision at any higher recall.
-          for (size_t i = nd; i-- > 1;)
-            if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];
-          std::fill(q.begin(), q.end(), 0.0);
-          for (size_t r = 0; r < R; ++r) {
-            // searchsorted(rc, recThrs, side='left'); past the last recall precision stays 0.
-            size_t at =
-                size_t(std::lower_bound(rc.begin(), rc.end(), p.recall_thresholds[r]) - rc.begin());
-            if (at >= nd) break;
-            q[r] = pr[at];
-          }
-          for (size_t r = 0; r < R; ++r)
-            result.precision[(((t * R + r) * K + k) * A + a) * M + m] = q[r];
-        }
-      }
-    }
-  }
-
-  // summarize()
-  auto summarize = [&](bool ap, const double* iou_threshold, const std::string& area,
-                       int max_dets) {
-    std::vector<size_t> ts;
-    for (size_t t = 0; t < T; ++t)
-      if (!iou_threshold || p.iou_thresholds[t] == *iou_threshold) ts.push_back(t);
-    std::vector<double> values;
-    for (size_t a = 0; a < A; ++a) {
-      if (p.area_ranges[a].label != area) continue;
-      for (size_t m = 0; m < M; ++m) {
-        if (p.max_dets[m] != max_dets) continue;
-        for (size_t t : ts) {
-          for (size_t k = 0; k < K; ++k) {
-            if (ap) {
-              for (size_t r = 0; r < R; ++r) values.push_back(result.Precision(t, r, k, a, m));
-            } else {
-              values.push_back(result.Recall(t, k, a, m));
-            }
-          }
-        }
-      }
-    }
-    return MeanAboveMinusOne(values);
-  };
-  auto dets = [&](size_t i) { return i < M ? p.max_dets[i] : -1; };
-  const double iou50 = .5, iou75 = .75;
-  result.stats = {
-      summarize(true, nullptr, "all", 100),         summarize(true, &iou50, "all", dets(2)),
-      summarize(true, &iou75, "all", dets(2)),      summarize(true, nullptr, "small", dets(2)),
-      summarize(true, nullptr, "medium", dets(2)),  summarize(true, nullptr, "large", dets(2)),
-      summarize(false, nullptr, "all", dets(0)),    summarize(false, nullptr, "all", dets(1)),
-      summarize(false, nullptr, "all", dets(2)),    summarize(false, nullptr, "small", dets(2)),
-      summarize(false, nullptr, "medium", dets(2)), summarize(false, nullptr, "large", dets(2))};
-
-  result.category_ap.assign(K, -1);
-  if (A > 0 && M > 0) {
-    std::vector<double> values;
-    for (size_t k = 0; k < K; ++k) {
-      values.clear();
-      for (size_t t = 0; t < T; ++t)
-        for (size_t r = 0; r < R; ++r) values.push_back(result.Precision(t, r, k, 0, M - 1));
-      result.category_ap[k] = MeanAboveMinusOne(values);
-    }
-  }
+  const EvalAxes axes = AxesOf(dataset);
+  result.category_ids = axes.category_ids;
+  Accumulate(EvaluateCells(dataset, detections, p, axes), result);
+  result.stats = Summarize(result);
+  result.category_ap = CategoryAp(result);
   return result;
 }
 

@@ -89,6 +89,80 @@ bool OnlyXY(const std::vector<int32_t>& axes, size_t rank) {
   return true;
 }
 
+std::vector<int32_t> FirstOutputShape(const Subgraph& sg, const Operator& op) {
+  const Tensor* t = op.outputs.empty() ? nullptr : TensorAt(sg, op.outputs[0]);
+  return t ? t->shape : std::vector<int32_t>{};
+}
+
+size_t FirstInputRank(const Subgraph& sg, const Operator& op) {
+  const Tensor* t = op.inputs.empty() ? nullptr : TensorAt(sg, op.inputs[0]);
+  return t ? t->shape.size() : 0;
+}
+
+// The rules of the ops with constraints, one per op; "" when the op qualifies.
+
+std::string ConcatenationRule(const Model& model, const Subgraph& sg, const Operator& op) {
+  if (IntOption(op, "fused_activation_function") != 0) return "fused activation";
+  for (int32_t i : op.inputs) {
+    const Tensor* t = TensorAt(sg, i);
+    if (!t || !IsConstant(model, *t)) continue;
+    const auto& b = model.buffers[t->buffer];
+    bool zeros = std::all_of(b.begin(), b.end(), [&](uint8_t x) {
+      return t->quantization && !t->quantization->zero_point.empty()
+                 ? static_cast<int64_t>(t->dtype == DType::kInt8 ? static_cast<int8_t>(x) : x) ==
+                       t->quantization->zero_point[0]
+                 : x == 0;
+    });
+    if (op.inputs.size() != 2 || !zeros)
+      return "constant input allowed only with 2 inputs, all zero";
+  }
+  return "";
+}
+
+std::string PadRule(const Model& model, const Subgraph& sg, const Operator& op) {
+  auto pads = op.inputs.size() > 1 ? ConstInts(model, sg, op.inputs[1]) : std::nullopt;
+  if (!pads) return "paddings not constant";
+  for (size_t k = 0; k + 1 < pads->size(); k += 2) {
+    size_t axis = k / 2;
+    if (((*pads)[k] != 0 || (*pads)[k + 1] != 0) && axis != 1 && axis != 2)
+      return "padding not over x/y only";
+  }
+  return "";
+}
+
+std::string SoftmaxRule(const Subgraph& sg, const Operator& op) {
+  auto s = FirstOutputShape(sg, op);
+  int64_t n = 1;
+  for (int32_t d : s) n *= d;
+  if (DimsAboveOne(s) > 1) return "softmax not 1-D";
+  return n <= 16000 ? "" : "softmax over more than 16000 elements";
+}
+
+std::string SqueezeRule(const Subgraph& sg, const Operator& op) {
+  const Tensor* t = op.inputs.empty() ? nullptr : TensorAt(sg, op.inputs[0]);
+  if (!t) return "";
+  // Squeezing only leading 1s: the dims removed all precede the first kept dim.
+  const OptionValue* v = op.builtin_options.find("squeeze_dims");
+  std::vector<int32_t> dims;
+  if (v && std::holds_alternative<std::vector<int32_t>>(*v))
+    dims = std::get<std::vector<int32_t>>(*v);
+  if (dims.empty())
+    for (size_t k = 0; k < t->shape.size(); ++k)
+      if (t->shape[k] == 1) dims.push_back(static_cast<int32_t>(k));
+  std::sort(dims.begin(), dims.end());
+  for (size_t k = 0; k < dims.size(); ++k)
+    if (dims[k] != static_cast<int32_t>(k)) return "squeezes a non-leading dimension";
+  return "";
+}
+
+std::string StridedSliceRule(const Model& model, const Subgraph& sg, const Operator& op) {
+  auto strides = op.inputs.size() > 3 ? ConstInts(model, sg, op.inputs[3]) : std::nullopt;
+  if (!strides) return "strides not constant";
+  return std::all_of(strides->begin(), strides->end(), [](int32_t s) { return s == 1; })
+             ? ""
+             : "stride other than 1";
+}
+
 // The supported-op table with its constraints (FIELD-NOTES §5); "" when the op qualifies.
 std::string OpRules(const Model& model, const Subgraph& sg, const Operator& op,
                     const std::string& name) {
@@ -99,78 +173,19 @@ std::string OpRules(const Model& model, const Subgraph& sg, const Operator& op,
       // The newer table (ARTPEC-7 DLPU list).
       "EXPAND_DIMS", "PRELU", "REDUCE_MAX", "REDUCE_MIN", "UNIDIRECTIONAL_SEQUENCE_LSTM"};
   if (kPlain.count(name)) return "";
-  auto out_shape = [&]() -> std::vector<int32_t> {
-    const Tensor* t = op.outputs.empty() ? nullptr : TensorAt(sg, op.outputs[0]);
-    return t ? t->shape : std::vector<int32_t>{};
-  };
-  auto in_rank = [&]() -> size_t {
-    const Tensor* t = op.inputs.empty() ? nullptr : TensorAt(sg, op.inputs[0]);
-    return t ? t->shape.size() : 0;
-  };
   if (name == "AVERAGE_POOL_2D" || name == "MAX_POOL_2D")
     return IntOption(op, "fused_activation_function") == 0 ? "" : "fused activation";
-  if (name == "CONCATENATION") {
-    if (IntOption(op, "fused_activation_function") != 0) return "fused activation";
-    for (int32_t i : op.inputs) {
-      const Tensor* t = TensorAt(sg, i);
-      if (!t || !IsConstant(model, *t)) continue;
-      const auto& b = model.buffers[t->buffer];
-      bool zeros = std::all_of(b.begin(), b.end(), [&](uint8_t x) {
-        return t->quantization && !t->quantization->zero_point.empty()
-                   ? static_cast<int64_t>(t->dtype == DType::kInt8 ? static_cast<int8_t>(x) : x) ==
-                         t->quantization->zero_point[0]
-                   : x == 0;
-      });
-      if (op.inputs.size() != 2 || !zeros)
-        return "constant input allowed only with 2 inputs, all zero";
-    }
-    return "";
-  }
-  if (name == "FULLY_CONNECTED") return DimsAboveOne(out_shape()) <= 1 ? "" : "output not 1-D";
+  if (name == "CONCATENATION") return ConcatenationRule(model, sg, op);
+  if (name == "FULLY_CONNECTED")
+    return DimsAboveOne(FirstOutputShape(sg, op)) <= 1 ? "" : "output not 1-D";
   if (name == "MEAN") {
     auto axes = op.inputs.size() > 1 ? ConstInts(model, sg, op.inputs[1]) : std::nullopt;
-    return axes && OnlyXY(*axes, in_rank()) ? "" : "reduction not over x/y only";
+    return axes && OnlyXY(*axes, FirstInputRank(sg, op)) ? "" : "reduction not over x/y only";
   }
-  if (name == "PAD") {
-    auto pads = op.inputs.size() > 1 ? ConstInts(model, sg, op.inputs[1]) : std::nullopt;
-    if (!pads) return "paddings not constant";
-    for (size_t k = 0; k + 1 < pads->size(); k += 2) {
-      size_t axis = k / 2;
-      if (((*pads)[k] != 0 || (*pads)[k + 1] != 0) && axis != 1 && axis != 2)
-        return "padding not over x/y only";
-    }
-    return "";
-  }
-  if (name == "SOFTMAX") {
-    auto s = out_shape();
-    int64_t n = 1;
-    for (int32_t d : s) n *= d;
-    if (DimsAboveOne(s) > 1) return "softmax not 1-D";
-    return n <= 16000 ? "" : "softmax over more than 16000 elements";
-  }
-  if (name == "SQUEEZE") {
-    const Tensor* t = op.inputs.empty() ? nullptr : TensorAt(sg, op.inputs[0]);
-    if (!t) return "";
-    // Squeezing only leading 1s: the dims removed all precede the first kept dim.
-    const OptionValue* v = op.builtin_options.find("squeeze_dims");
-    std::vector<int32_t> dims;
-    if (v && std::holds_alternative<std::vector<int32_t>>(*v))
-      dims = std::get<std::vector<int32_t>>(*v);
-    if (dims.empty())
-      for (size_t k = 0; k < t->shape.size(); ++k)
-        if (t->shape[k] == 1) dims.push_back(static_cast<int32_t>(k));
-    std::sort(dims.begin(), dims.end());
-    for (size_t k = 0; k < dims.size(); ++k)
-      if (dims[k] != static_cast<int32_t>(k)) return "squeezes a non-leading dimension";
-    return "";
-  }
-  if (name == "STRIDED_SLICE") {
-    auto strides = op.inputs.size() > 3 ? ConstInts(model, sg, op.inputs[3]) : std::nullopt;
-    if (!strides) return "strides not constant";
-    return std::all_of(strides->begin(), strides->end(), [](int32_t s) { return s == 1; })
-               ? ""
-               : "stride other than 1";
-  }
+  if (name == "PAD") return PadRule(model, sg, op);
+  if (name == "SOFTMAX") return SoftmaxRule(sg, op);
+  if (name == "SQUEEZE") return SqueezeRule(sg, op);
+  if (name == "STRIDED_SLICE") return StridedSliceRule(model, sg, op);
   return "op not supported";
 }
 

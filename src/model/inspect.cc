@@ -193,6 +193,93 @@ void TensorLines(std::ostringstream& out, const char* what, const std::vector<Te
   if (ts.size() > kShown) out << "  ... and " << ts.size() - kShown << " more\n";
 }
 
+void WeightsLine(std::ostringstream& out, const ModelReport& r) {
+  out << "weights     ";
+  if (r.quantized_weights == 0 && r.edgetpu.compiled)
+    out << "inside edgetpu-custom-op (compiled)\n";
+  else if (r.quantized_weights == 0)
+    out << "not quantized\n";
+  else if (r.per_channel_weights == 0)
+    out << "per-tensor (" << r.quantized_weights << " quantized constant tensors)\n";
+  else
+    out << "per-channel (" << r.per_channel_weights << " of " << r.quantized_weights
+        << " quantized constant tensors)\n";
+}
+
+// As many labels as fit on a line, at most 8.
+void LabelsLine(std::ostringstream& out, const std::vector<std::string>& labels) {
+  out << "  labels " << labels.size();
+  if (!labels.empty()) {
+    out << ":";
+    size_t shown = 0, width = 0;
+    for (const auto& l : labels) {
+      if (shown == 8 || width + l.size() > 70) break;
+      out << (shown ? ", " : " ") << l;
+      width += l.size() + 2;
+      ++shown;
+    }
+    if (shown < labels.size()) out << ", ...";
+  }
+  out << "\n";
+}
+
+void MetadataLines(std::ostringstream& out, const ModelReport& r) {
+  out << "metadata    ";
+  if (!r.metadata) {
+    out << "none\n";
+    return;
+  }
+  const ModelMetadata& m = *r.metadata;
+  out << "\"" << (m.name.size() > 60 ? m.name.substr(0, 57) + "..." : m.name) << "\"";
+  if (!m.version.empty()) out << " version " << m.version;
+  out << "\n";
+  for (size_t i = 0; i < m.inputs.size() && i < 4; ++i)
+    if (m.inputs[i].normalization)
+      out << "  input " << i << " normalization: (x - [" << Join(m.inputs[i].normalization->mean)
+          << "]) / [" << Join(m.inputs[i].normalization->std) << "]\n";
+  LabelsLine(out, r.labels);
+}
+
+void EdgeTpuLines(std::ostringstream& out, const ModelReport& r) {
+  out << "edgetpu     ";
+  if (!r.edgetpu.compiled) {
+    out << "not compiled (every op runs on the CPU)\n";
+    return;
+  }
+  out << r.edgetpu.segments.size() << " edgetpu-custom-op, " << r.edgetpu.cpu_ops.size()
+      << " op(s) left on the CPU\n";
+  if (r.edgetpu.cpu_ops.empty()) return;
+  if (r.edgetpu.cpu_ops.size() <= 6) {
+    out << "  CPU: " << Join(r.edgetpu.cpu_ops, ", ") << "\n";
+  } else {
+    std::vector<std::string> lines = Wrap(Count(r.edgetpu.cpu_ops), 85, 3);
+    for (size_t i = 0; i < lines.size(); ++i)
+      out << (i == 0 ? "  CPU: " : "       ") << lines[i] << "\n";
+  }
+}
+
+void PostprocessLines(std::ostringstream& out, const ModelReport& r) {
+  out << "postprocess ";
+  if (!r.postprocess && r.yolo_head) {
+    out << "none: a raw " << (r.yolo_head->kind == YoloHeadKind::kV5 ? "YOLOv5" : "YOLOv8/YOLO11")
+        << " head (decoder " << Name(r.yolo_head->kind) << "; NMS happens outside the model)\n"
+        << "  " << r.yolo_head->reason << "\n";
+  } else if (!r.postprocess) {
+    out << "none (raw outputs: decoding and NMS happen outside the model)\n";
+  } else {
+    const DetectionPostprocessOptions& o = r.postprocess->options;
+    out << kDetectionPostprocessOp << " (operator " << r.postprocess->operator_index << ")\n"
+        << "  num_classes " << o.num_classes << ", max_detections " << o.max_detections
+        << ", max_classes_per_detection " << o.max_classes_per_detection
+        << ", detections_per_class " << o.detections_per_class << "\n"
+        << "  nms_score_threshold " << Num(o.nms_score_threshold) << ", nms_iou_threshold "
+        << Num(o.nms_iou_threshold) << ", use_regular_nms "
+        << (o.use_regular_nms ? "true" : "false") << "\n"
+        << "  scales y " << Num(o.y_scale) << " x " << Num(o.x_scale) << " h " << Num(o.h_scale)
+        << " w " << Num(o.w_scale) << "\n";
+  }
+}
+
 }  // namespace
 
 ModelReport Inspect(const Model& model, const std::string& source) {
@@ -277,81 +364,11 @@ std::string ToText(const ModelReport& r) {
   TensorLines(out, "outputs    ", r.outputs);
   out << "operators   " << r.operators.size() << "\n";
   for (const auto& line : Wrap(r.op_counts, 90, 4)) out << "  " << line << "\n";
-  out << "weights     ";
-  if (r.quantized_weights == 0 && r.edgetpu.compiled)
-    out << "inside edgetpu-custom-op (compiled)\n";
-  else if (r.quantized_weights == 0)
-    out << "not quantized\n";
-  else if (r.per_channel_weights == 0)
-    out << "per-tensor (" << r.quantized_weights << " quantized constant tensors)\n";
-  else
-    out << "per-channel (" << r.per_channel_weights << " of " << r.quantized_weights
-        << " quantized constant tensors)\n";
-
-  out << "metadata    ";
-  if (!r.metadata) {
-    out << "none\n";
-  } else {
-    const ModelMetadata& m = *r.metadata;
-    out << "\"" << (m.name.size() > 60 ? m.name.substr(0, 57) + "..." : m.name) << "\"";
-    if (!m.version.empty()) out << " version " << m.version;
-    out << "\n";
-    for (size_t i = 0; i < m.inputs.size() && i < 4; ++i)
-      if (m.inputs[i].normalization)
-        out << "  input " << i << " normalization: (x - [" << Join(m.inputs[i].normalization->mean)
-            << "]) / [" << Join(m.inputs[i].normalization->std) << "]\n";
-    out << "  labels " << r.labels.size();
-    if (!r.labels.empty()) {
-      out << ":";
-      size_t shown = 0, width = 0;
-      for (const auto& l : r.labels) {
-        if (shown == 8 || width + l.size() > 70) break;
-        out << (shown ? ", " : " ") << l;
-        width += l.size() + 2;
-        ++shown;
-      }
-      if (shown < r.labels.size()) out << ", ...";
-    }
-    out << "\n";
-  }
+  WeightsLine(out, r);
+  MetadataLines(out, r);
   if (!r.associated_files.empty()) out << "files       " << Join(r.associated_files, ", ") << "\n";
-
-  out << "edgetpu     ";
-  if (!r.edgetpu.compiled) {
-    out << "not compiled (every op runs on the CPU)\n";
-  } else {
-    out << r.edgetpu.segments.size() << " edgetpu-custom-op, " << r.edgetpu.cpu_ops.size()
-        << " op(s) left on the CPU\n";
-    if (!r.edgetpu.cpu_ops.empty()) {
-      if (r.edgetpu.cpu_ops.size() <= 6) {
-        out << "  CPU: " << Join(r.edgetpu.cpu_ops, ", ") << "\n";
-      } else {
-        std::vector<std::string> lines = Wrap(Count(r.edgetpu.cpu_ops), 85, 3);
-        for (size_t i = 0; i < lines.size(); ++i)
-          out << (i == 0 ? "  CPU: " : "       ") << lines[i] << "\n";
-      }
-    }
-  }
-
-  out << "postprocess ";
-  if (!r.postprocess && r.yolo_head) {
-    out << "none: a raw " << (r.yolo_head->kind == YoloHeadKind::kV5 ? "YOLOv5" : "YOLOv8/YOLO11")
-        << " head (decoder " << Name(r.yolo_head->kind) << "; NMS happens outside the model)\n"
-        << "  " << r.yolo_head->reason << "\n";
-  } else if (!r.postprocess) {
-    out << "none (raw outputs: decoding and NMS happen outside the model)\n";
-  } else {
-    const DetectionPostprocessOptions& o = r.postprocess->options;
-    out << kDetectionPostprocessOp << " (operator " << r.postprocess->operator_index << ")\n"
-        << "  num_classes " << o.num_classes << ", max_detections " << o.max_detections
-        << ", max_classes_per_detection " << o.max_classes_per_detection
-        << ", detections_per_class " << o.detections_per_class << "\n"
-        << "  nms_score_threshold " << Num(o.nms_score_threshold) << ", nms_iou_threshold "
-        << Num(o.nms_iou_threshold) << ", use_regular_nms "
-        << (o.use_regular_nms ? "true" : "false") << "\n"
-        << "  scales y " << Num(o.y_scale) << " x " << Num(o.x_scale) << " h " << Num(o.h_scale)
-        << " w " << Num(o.w_scale) << "\n";
-  }
+  EdgeTpuLines(out, r);
+  PostprocessLines(out, r);
   return out.str();
 }
 

@@ -152,6 +152,102 @@ void AddInt(flatbuffers::FlatBufferBuilder& fbb, const reflection::Field& f, int
   fbb.AddElement<T>(f.offset(), static_cast<T>(v), static_cast<T>(f.default_integer()));
 }
 
+// Whether an option value's kind fits the schema field's type (an integer fits a float field).
+bool ValueFitsField(reflection::BaseType bt, const OptionValue& value) {
+  return (bt == reflection::Bool && std::holds_alternative<bool>(value)) ||
+         (flatbuffers::IsInteger(bt) && bt != reflection::Bool &&
+          std::holds_alternative<int64_t>(value)) ||
+         (flatbuffers::IsFloat(bt) &&
+          (std::holds_alternative<double>(value) || std::holds_alternative<int64_t>(value))) ||
+         (bt == reflection::String && std::holds_alternative<std::string>(value)) ||
+         (bt == reflection::Vector && std::holds_alternative<std::vector<int32_t>>(value));
+}
+
+// An options field checked against the schema, with the offset of its string or vector (0 for
+// a scalar).
+struct PlacedField {
+  const reflection::Field* field;
+  const OptionValue* value;
+  flatbuffers::uoffset_t offset;
+};
+
+// Checks each field against the options table `t` and writes the strings and vectors: they go
+// into the buffer before the table that points at them.
+std::vector<PlacedField> PlaceOptionFields(flatbuffers::FlatBufferBuilder& fbb,
+                                           const BuiltinOptions& o, const OptionsType& t,
+                                           const std::string& file, const std::string& path) {
+  std::vector<PlacedField> fields;
+  for (size_t i = 0; i < o.fields.size(); ++i) {
+    const OptionField& of = o.fields[i];
+    std::string fpath = path + "." + of.name;
+    auto f = std::find_if(t.fields.begin(), t.fields.end(),
+                          [&](auto* x) { return x->name()->str() == of.name; });
+    if (f == t.fields.end()) throw Error(file, fpath, "a field of " + o.type, "no such field");
+    for (size_t j = 0; j < i; ++j)
+      if (o.fields[j].name == of.name) throw Error(file, fpath, "one value", "the field twice");
+    if (!ValueFitsField((*f)->type()->base_type(), of.value))
+      throw Error(file, fpath, BaseTypeName(**f), KindName(of.value));
+    flatbuffers::uoffset_t off = 0;
+    if (auto* s = std::get_if<std::string>(&of.value)) off = fbb.CreateString(*s).o;
+    if (auto* v = std::get_if<std::vector<int32_t>>(&of.value)) off = fbb.CreateVector(*v).o;
+    fields.push_back({*f, &of.value, off});
+  }
+  return fields;
+}
+
+// Adds one field to the table being built, in the schema field's own type.
+void AddOptionField(flatbuffers::FlatBufferBuilder& fbb, const PlacedField& placed,
+                    const std::string& file, const std::string& path) {
+  const reflection::Field& f = *placed.field;
+  const OptionValue& v = *placed.value;
+  std::string fpath = path + "." + f.name()->str();
+  switch (f.type()->base_type()) {
+    case reflection::Bool:
+      fbb.AddElement<uint8_t>(f.offset(), std::get<bool>(v) ? 1 : 0,
+                              static_cast<uint8_t>(f.default_integer()));
+      break;
+    case reflection::Byte:
+      AddInt<int8_t>(fbb, f, std::get<int64_t>(v), file, fpath);
+      break;
+    case reflection::UByte:
+      AddInt<uint8_t>(fbb, f, std::get<int64_t>(v), file, fpath);
+      break;
+    case reflection::Short:
+      AddInt<int16_t>(fbb, f, std::get<int64_t>(v), file, fpath);
+      break;
+    case reflection::UShort:
+      AddInt<uint16_t>(fbb, f, std::get<int64_t>(v), file, fpath);
+      break;
+    case reflection::Int:
+      AddInt<int32_t>(fbb, f, std::get<int64_t>(v), file, fpath);
+      break;
+    case reflection::UInt:
+      AddInt<uint32_t>(fbb, f, std::get<int64_t>(v), file, fpath);
+      break;
+    case reflection::Long:
+      AddInt<int64_t>(fbb, f, std::get<int64_t>(v), file, fpath);
+      break;
+    case reflection::ULong:
+      fbb.AddElement<uint64_t>(f.offset(), static_cast<uint64_t>(std::get<int64_t>(v)),
+                               static_cast<uint64_t>(f.default_integer()));
+      break;
+    case reflection::Float:
+    case reflection::Double: {
+      double d = std::holds_alternative<double>(v) ? std::get<double>(v)
+                                                   : static_cast<double>(std::get<int64_t>(v));
+      if (f.type()->base_type() == reflection::Float)
+        fbb.AddElement<float>(f.offset(), static_cast<float>(d),
+                              static_cast<float>(f.default_real()));
+      else
+        fbb.AddElement<double>(f.offset(), d, f.default_real());
+      break;
+    }
+    default:
+      fbb.AddOffset(f.offset(), Offset<void>(placed.offset));
+      break;
+  }
+}
+
 Offset<void> WriteOptions(flatbuffers::FlatBufferBuilder& fbb, const BuiltinOptions& o,
                           const std::string& op_name, const std::string& file,
                           const std::string& path, uint8_t& type) {
@@ -167,87 +263,11 @@ Offset<void> WriteOptions(flatbuffers::FlatBufferBuilder& fbb, const BuiltinOpti
                 "\"" + o.type + "\"",
                 "the " + op_name + " op's options cannot be written (read from a newer schema?)");
   type = t->value;
-
-  // Strings and vectors go into the buffer before the table that points at them.
-  std::vector<std::pair<const reflection::Field*, const OptionValue*>> fields;
-  std::vector<flatbuffers::uoffset_t> offsets;
-  for (size_t i = 0; i < o.fields.size(); ++i) {
-    const OptionField& of = o.fields[i];
-    std::string fpath = path + "." + of.name;
-    auto f = std::find_if(t->fields.begin(), t->fields.end(),
-                          [&](auto* x) { return x->name()->str() == of.name; });
-    if (f == t->fields.end()) throw Error(file, fpath, "a field of " + o.type, "no such field");
-    for (size_t j = 0; j < i; ++j)
-      if (o.fields[j].name == of.name) throw Error(file, fpath, "one value", "the field twice");
-    reflection::BaseType bt = (*f)->type()->base_type();
-    bool ok = (bt == reflection::Bool && std::holds_alternative<bool>(of.value)) ||
-              (flatbuffers::IsInteger(bt) && bt != reflection::Bool &&
-               std::holds_alternative<int64_t>(of.value)) ||
-              (flatbuffers::IsFloat(bt) && (std::holds_alternative<double>(of.value) ||
-                                            std::holds_alternative<int64_t>(of.value))) ||
-              (bt == reflection::String && std::holds_alternative<std::string>(of.value)) ||
-              (bt == reflection::Vector && std::holds_alternative<std::vector<int32_t>>(of.value));
-    if (!ok) throw Error(file, fpath, BaseTypeName(**f), KindName(of.value));
-    flatbuffers::uoffset_t off = 0;
-    if (auto* s = std::get_if<std::string>(&of.value)) off = fbb.CreateString(*s).o;
-    if (auto* v = std::get_if<std::vector<int32_t>>(&of.value)) off = fbb.CreateVector(*v).o;
-    fields.emplace_back(*f, &of.value);
-    offsets.push_back(off);
-  }
-
+  const std::vector<PlacedField> fields = PlaceOptionFields(fbb, o, *t, file, path);
   // Defaults are written too: a field present in the file stays present after a rewrite.
   fbb.ForceDefaults(true);
   flatbuffers::uoffset_t start = fbb.StartTable();
-  for (size_t i = 0; i < fields.size(); ++i) {
-    const reflection::Field& f = *fields[i].first;
-    const OptionValue& v = *fields[i].second;
-    std::string fpath = path + "." + f.name()->str();
-    switch (f.type()->base_type()) {
-      case reflection::Bool:
-        fbb.AddElement<uint8_t>(f.offset(), std::get<bool>(v) ? 1 : 0,
-                                static_cast<uint8_t>(f.default_integer()));
-        break;
-      case reflection::Byte:
-        AddInt<int8_t>(fbb, f, std::get<int64_t>(v), file, fpath);
-        break;
-      case reflection::UByte:
-        AddInt<uint8_t>(fbb, f, std::get<int64_t>(v), file, fpath);
-        break;
-      case reflection::Short:
-        AddInt<int16_t>(fbb, f, std::get<int64_t>(v), file, fpath);
-        break;
-      case reflection::UShort:
-        AddInt<uint16_t>(fbb, f, std::get<int64_t>(v), file, fpath);
-        break;
-      case reflection::Int:
-        AddInt<int32_t>(fbb, f, std::get<int64_t>(v), file, fpath);
-        break;
-      case reflection::UInt:
-        AddInt<uint32_t>(fbb, f, std::get<int64_t>(v), file, fpath);
-        break;
-      case reflection::Long:
-        AddInt<int64_t>(fbb, f, std::get<int64_t>(v), file, fpath);
-        break;
-      case reflection::ULong:
-        fbb.AddElement<uint64_t>(f.offset(), static_cast<uint64_t>(std::get<int64_t>(v)),
-                                 static_cast<uint64_t>(f.default_integer()));
-        break;
-      case reflection::Float:
-      case reflection::Double: {
-        double d = std::holds_alternative<double>(v) ? std::get<double>(v)
-                                                     : static_cast<double>(std::get<int64_t>(v));
-        if (f.type()->base_type() == reflection::Float)
-          fbb.AddElement<float>(f.offset(), static_cast<float>(d),
-                                static_cast<float>(f.default_real()));
-        else
-          fbb.AddElement<double>(f.offset(), d, f.default_real());
-        break;
-      }
-      default:
-        fbb.AddOffset(f.offset(), Offset<void>(offsets[i]));
-        break;
-    }
-  }
+  for (const PlacedField& placed : fields) AddOptionField(fbb, placed, file, path);
   flatbuffers::uoffset_t end = fbb.EndTable(start);
   fbb.ForceDefaults(false);
   return Offset<void>(end);
@@ -419,9 +439,8 @@ Operator ReadOperator(const fb::Operator& op, const std::string& file, const std
   return out;
 }
 
-}  // namespace
-
-Model ReadModel(std::span<const uint8_t> bytes, const std::string& source) {
+// The checks before the flatbuffer is read: the identifier, the size, the verifier.
+const fb::Model& VerifiedModel(std::span<const uint8_t> bytes, const std::string& source) {
   const std::string what = "a TFLite model (a flatbuffer with file identifier \"TFL3\")";
   if (bytes.empty()) throw Error(source, "file", what, "an empty file");
   if (bytes.size() < 8) throw Error(source, "file", what, std::to_string(bytes.size()) + " bytes");
@@ -438,72 +457,90 @@ Model ReadModel(std::span<const uint8_t> bytes, const std::string& source) {
         source, "flatbuffer", what,
         "a buffer that fails flatbuffer verification (" + std::to_string(bytes.size()) + " bytes)",
         "the file is truncated or damaged");
-  const fb::Model& m = *fb::GetModel(bytes.data());
+  return *fb::GetModel(bytes.data());
+}
 
+std::vector<OperatorCode> ReadOperatorCodes(const fb::Model& m) {
+  std::vector<OperatorCode> codes;
+  if (!m.operator_codes()) return codes;
+  for (const fb::OperatorCode* c : *m.operator_codes()) {
+    OperatorCode code;
+    // Codes >= 127 live only in builtin_code; old files have only the byte. TFLite reads the
+    // larger of the two, so does lockstep.
+    code.builtin_code = std::max<int32_t>(c->deprecated_builtin_code(), c->builtin_code());
+    code.custom_code = Str(c->custom_code());
+    code.version = c->version();
+    codes.push_back(std::move(code));
+  }
+  return codes;
+}
+
+std::vector<std::vector<uint8_t>> ReadBuffers(const fb::Model& m, const std::string& source) {
+  std::vector<std::vector<uint8_t>> buffers;
+  if (!m.buffers()) return buffers;
+  for (size_t i = 0; i < m.buffers()->size(); ++i) {
+    const fb::Buffer* b = m.buffers()->Get(static_cast<flatbuffers::uoffset_t>(i));
+    // TFLite counts offset values of 0 and 1 as "not set".
+    if (b->offset() > 1)
+      throw Error(source, Index("buffers", i) + ".offset", "data inside the flatbuffer",
+                  "data stored outside it at offset " + std::to_string(b->offset()),
+                  "the >2 GB model layout is not supported");
+    buffers.push_back(Vec(b->data()));
+  }
+  return buffers;
+}
+
+Subgraph ReadSubgraph(const fb::SubGraph& g, const std::string& source, const std::string& sp) {
+  Subgraph sg;
+  sg.name = Str(g.name());
+  sg.inputs = Vec(g.inputs());
+  sg.outputs = Vec(g.outputs());
+  if (g.tensors())
+    for (size_t t = 0; t < g.tensors()->size(); ++t)
+      sg.tensors.push_back(ReadTensor(*g.tensors()->Get(static_cast<flatbuffers::uoffset_t>(t)),
+                                      source, Index(sp + ".tensors", t)));
+  if (g.operators())
+    for (size_t o = 0; o < g.operators()->size(); ++o)
+      sg.operators.push_back(
+          ReadOperator(*g.operators()->Get(static_cast<flatbuffers::uoffset_t>(o)), source,
+                       Index(sp + ".operators", o)));
+  return sg;
+}
+
+SignatureDef ReadSignatureDef(const fb::SignatureDef& sd) {
+  SignatureDef d;
+  d.signature_key = Str(sd.signature_key());
+  d.subgraph_index = sd.subgraph_index();
+  if (sd.inputs())
+    for (const fb::TensorMap* t : *sd.inputs())
+      d.inputs.push_back({Str(t->name()), t->tensor_index()});
+  if (sd.outputs())
+    for (const fb::TensorMap* t : *sd.outputs())
+      d.outputs.push_back({Str(t->name()), t->tensor_index()});
+  return d;
+}
+
+}  // namespace
+
+Model ReadModel(std::span<const uint8_t> bytes, const std::string& source) {
+  const fb::Model& m = VerifiedModel(bytes, source);
   Model out;
   out.version = m.version();
   out.description = Str(m.description());
-  if (m.operator_codes()) {
-    for (const fb::OperatorCode* c : *m.operator_codes()) {
-      OperatorCode code;
-      // Codes >= 127 live only in builtin_code; old files have only the byte. TFLite reads the
-      // larger of the two, so does lockstep.
-      code.builtin_code = std::max<int32_t>(c->deprecated_builtin_code(), c->builtin_code());
-      code.custom_code = Str(c->custom_code());
-      code.version = c->version();
-      out.operator_codes.push_back(std::move(code));
-    }
-  }
-  if (m.buffers()) {
-    for (size_t i = 0; i < m.buffers()->size(); ++i) {
-      const fb::Buffer* b = m.buffers()->Get(static_cast<flatbuffers::uoffset_t>(i));
-      // TFLite counts offset values of 0 and 1 as "not set".
-      if (b->offset() > 1)
-        throw Error(source, Index("buffers", i) + ".offset", "data inside the flatbuffer",
-                    "data stored outside it at offset " + std::to_string(b->offset()),
-                    "the >2 GB model layout is not supported");
-      out.buffers.push_back(Vec(b->data()));
-    }
-  }
+  out.operator_codes = ReadOperatorCodes(m);
+  out.buffers = ReadBuffers(m, source);
   out.deprecated_metadata_buffer = Vec(m.metadata_buffer());
-  if (m.subgraphs()) {
-    for (size_t s = 0; s < m.subgraphs()->size(); ++s) {
-      const fb::SubGraph* g = m.subgraphs()->Get(static_cast<flatbuffers::uoffset_t>(s));
-      std::string sp = Index("subgraphs", s);
-      Subgraph sg;
-      sg.name = Str(g->name());
-      sg.inputs = Vec(g->inputs());
-      sg.outputs = Vec(g->outputs());
-      if (g->tensors())
-        for (size_t t = 0; t < g->tensors()->size(); ++t)
-          sg.tensors.push_back(
-              ReadTensor(*g->tensors()->Get(static_cast<flatbuffers::uoffset_t>(t)), source,
-                         Index(sp + ".tensors", t)));
-      if (g->operators())
-        for (size_t o = 0; o < g->operators()->size(); ++o)
-          sg.operators.push_back(
-              ReadOperator(*g->operators()->Get(static_cast<flatbuffers::uoffset_t>(o)), source,
-                           Index(sp + ".operators", o)));
-      out.subgraphs.push_back(std::move(sg));
-    }
-  }
+  if (m.subgraphs())
+    for (size_t s = 0; s < m.subgraphs()->size(); ++s)
+      out.subgraphs.push_back(
+          ReadSubgraph(*m.subgraphs()->Get(static_cast<flatbuffers::uoffset_t>(s)), source,
+                       Index("subgraphs", s)));
   if (m.metadata())
     for (const fb::Metadata* md : *m.metadata())
       out.metadata.push_back({Str(md->name()), md->buffer()});
-  if (m.signature_defs()) {
-    for (const fb::SignatureDef* sd : *m.signature_defs()) {
-      SignatureDef d;
-      d.signature_key = Str(sd->signature_key());
-      d.subgraph_index = sd->subgraph_index();
-      if (sd->inputs())
-        for (const fb::TensorMap* t : *sd->inputs())
-          d.inputs.push_back({Str(t->name()), t->tensor_index()});
-      if (sd->outputs())
-        for (const fb::TensorMap* t : *sd->outputs())
-          d.outputs.push_back({Str(t->name()), t->tensor_index()});
-      out.signature_defs.push_back(std::move(d));
-    }
-  }
+  if (m.signature_defs())
+    for (const fb::SignatureDef* sd : *m.signature_defs())
+      out.signature_defs.push_back(ReadSignatureDef(*sd));
   Validate(out, source);
   out.associated_files = zip::ReadAppended(bytes, source);
   return out;
@@ -527,7 +564,9 @@ Model ReadModelFile(const std::filesystem::path& path) {
 
 namespace {
 
-std::vector<uint8_t> Write(const Model& m, const std::string& file) {
+// Validates the model and refuses sizes the builder or the zip cannot hold. Returns the bytes
+// of constant data (with alignment slack).
+uint64_t CheckWritable(const Model& m, const std::string& file) {
   Validate(m, file);
   // The builder aborts past 2 GiB; refuse before that.
   uint64_t total = 0;
@@ -539,12 +578,16 @@ std::vector<uint8_t> Write(const Model& m, const std::string& file) {
         m.associated_files[i].name.size() > 0xffff)
       throw Error(file, Index("associated_files", i), "a file under 4 GiB with a name under 64 KiB",
                   std::to_string(m.associated_files[i].content.size()) + " bytes");
+  return total;
+}
 
-  flatbuffers::FlatBufferBuilder fbb(static_cast<size_t>(total) + 64 * 1024);
-  auto str = [&](const std::string& s) {
-    return s.empty() ? Offset<flatbuffers::String>() : fbb.CreateString(s);
-  };
+// An empty string is left out of the file rather than written empty.
+Offset<flatbuffers::String> OptionalString(flatbuffers::FlatBufferBuilder& fbb,
+                                           const std::string& s) {
+  return s.empty() ? Offset<flatbuffers::String>() : fbb.CreateString(s);
+}
 
+std::vector<Offset<fb::Buffer>> WriteBuffers(flatbuffers::FlatBufferBuilder& fbb, const Model& m) {
   std::vector<Offset<fb::Buffer>> buffers;
   for (const auto& b : m.buffers) {
     Offset<flatbuffers::Vector<uint8_t>> data;
@@ -554,84 +597,105 @@ std::vector<uint8_t> Write(const Model& m, const std::string& file) {
     }
     buffers.push_back(fb::CreateBuffer(fbb, data));
   }
+  return buffers;
+}
 
+std::vector<Offset<fb::OperatorCode>> WriteOperatorCodes(flatbuffers::FlatBufferBuilder& fbb,
+                                                         const Model& m) {
   std::vector<Offset<fb::OperatorCode>> codes;
   for (const OperatorCode& c : m.operator_codes) {
     auto deprecated = static_cast<int8_t>(std::min(c.builtin_code, kPlaceholderForGreaterOpCodes));
-    codes.push_back(
-        fb::CreateOperatorCode(fbb, deprecated, str(c.custom_code), c.version, c.builtin_code));
+    codes.push_back(fb::CreateOperatorCode(fbb, deprecated, OptionalString(fbb, c.custom_code),
+                                           c.version, c.builtin_code));
   }
+  return codes;
+}
 
+Offset<fb::Tensor> WriteTensor(flatbuffers::FlatBufferBuilder& fbb, const Tensor& t) {
+  Offset<fb::QuantizationParameters> q;
+  if (t.quantization) {
+    const Quantization& x = *t.quantization;
+    auto vf = [&](const std::vector<float>& v) {
+      return v.empty() ? Offset<flatbuffers::Vector<float>>() : fbb.CreateVector(v);
+    };
+    auto zp = x.zero_point.empty() ? Offset<flatbuffers::Vector<int64_t>>()
+                                   : fbb.CreateVector(x.zero_point);
+    q = fb::CreateQuantizationParameters(fbb, vf(x.min), vf(x.max), vf(x.scale), zp,
+                                         fb::QuantizationDetails::NONE, 0, x.quantized_dimension);
+  }
+  auto sig = t.shape_signature.empty() ? Offset<flatbuffers::Vector<int32_t>>()
+                                       : fbb.CreateVector(t.shape_signature);
+  return fb::CreateTensor(fbb, fbb.CreateVector(t.shape), static_cast<fb::TensorType>(t.dtype),
+                          t.buffer, fbb.CreateString(t.name), q, t.is_variable, 0, sig);
+}
+
+Offset<fb::Operator> WriteOperator(flatbuffers::FlatBufferBuilder& fbb, const Model& m,
+                                   const Operator& op, const std::string& file,
+                                   const std::string& path) {
+  uint8_t type = 0;
+  Offset<void> options = WriteOptions(fbb, op.builtin_options, OperatorName(m, op), file,
+                                      path + ".builtin_options", type);
+  auto custom = op.custom_options.empty() ? Offset<flatbuffers::Vector<uint8_t>>()
+                                          : fbb.CreateVector(op.custom_options);
+  auto inter = op.intermediates.empty() ? Offset<flatbuffers::Vector<int32_t>>()
+                                        : fbb.CreateVector(op.intermediates);
+  Offset<flatbuffers::Vector<uint8_t>> mutating;
+  if (!op.mutating_variable_inputs.empty()) {
+    std::vector<uint8_t> flags(op.mutating_variable_inputs.begin(),
+                               op.mutating_variable_inputs.end());
+    mutating = fbb.CreateVector(flags);
+  }
+  return fb::CreateOperator(fbb, op.opcode_index, fbb.CreateVector(op.inputs),
+                            fbb.CreateVector(op.outputs), static_cast<fb::BuiltinOptions>(type),
+                            options, custom, fb::CustomOptionsFormat::FLEXBUFFERS, mutating, inter);
+}
+
+Offset<fb::SubGraph> WriteSubgraph(flatbuffers::FlatBufferBuilder& fbb, const Model& m,
+                                   const Subgraph& sg, const std::string& file,
+                                   const std::string& sp) {
+  std::vector<Offset<fb::Tensor>> tensors;
+  for (const Tensor& t : sg.tensors) tensors.push_back(WriteTensor(fbb, t));
+  std::vector<Offset<fb::Operator>> ops;
+  for (size_t o = 0; o < sg.operators.size(); ++o)
+    ops.push_back(WriteOperator(fbb, m, sg.operators[o], file, Index(sp + ".operators", o)));
+  return fb::CreateSubGraph(fbb, fbb.CreateVector(tensors), fbb.CreateVector(sg.inputs),
+                            fbb.CreateVector(sg.outputs), fbb.CreateVector(ops),
+                            OptionalString(fbb, sg.name));
+}
+
+Offset<fb::SignatureDef> WriteSignatureDef(flatbuffers::FlatBufferBuilder& fbb,
+                                           const SignatureDef& sd) {
+  auto maps = [&](const std::vector<TensorMap>& v) {
+    std::vector<Offset<fb::TensorMap>> out;
+    for (const TensorMap& t : v)
+      out.push_back(fb::CreateTensorMap(fbb, fbb.CreateString(t.name), t.tensor_index));
+    return fbb.CreateVector(out);
+  };
+  auto in = maps(sd.inputs);
+  auto out = maps(sd.outputs);
+  return fb::CreateSignatureDef(fbb, in, out, fbb.CreateString(sd.signature_key),
+                                sd.subgraph_index);
+}
+
+std::vector<uint8_t> Write(const Model& m, const std::string& file) {
+  const uint64_t total = CheckWritable(m, file);
+  flatbuffers::FlatBufferBuilder fbb(static_cast<size_t>(total) + 64 * 1024);
+  // Children before parents, in the order the file has always had them: buffers, codes,
+  // subgraphs, metadata, signatures.
+  std::vector<Offset<fb::Buffer>> buffers = WriteBuffers(fbb, m);
+  std::vector<Offset<fb::OperatorCode>> codes = WriteOperatorCodes(fbb, m);
   std::vector<Offset<fb::SubGraph>> subgraphs;
-  for (size_t s = 0; s < m.subgraphs.size(); ++s) {
-    const Subgraph& sg = m.subgraphs[s];
-    std::string sp = Index("subgraphs", s);
-    std::vector<Offset<fb::Tensor>> tensors;
-    for (const Tensor& t : sg.tensors) {
-      Offset<fb::QuantizationParameters> q;
-      if (t.quantization) {
-        const Quantization& x = *t.quantization;
-        auto vf = [&](const std::vector<float>& v) {
-          return v.empty() ? Offset<flatbuffers::Vector<float>>() : fbb.CreateVector(v);
-        };
-        auto zp = x.zero_point.empty() ? Offset<flatbuffers::Vector<int64_t>>()
-                                       : fbb.CreateVector(x.zero_point);
-        q = fb::CreateQuantizationParameters(fbb, vf(x.min), vf(x.max), vf(x.scale), zp,
-                                             fb::QuantizationDetails::NONE, 0,
-                                             x.quantized_dimension);
-      }
-      auto sig = t.shape_signature.empty() ? Offset<flatbuffers::Vector<int32_t>>()
-                                           : fbb.CreateVector(t.shape_signature);
-      tensors.push_back(fb::CreateTensor(fbb, fbb.CreateVector(t.shape),
-                                         static_cast<fb::TensorType>(t.dtype), t.buffer,
-                                         fbb.CreateString(t.name), q, t.is_variable, 0, sig));
-    }
-    std::vector<Offset<fb::Operator>> ops;
-    for (size_t o = 0; o < sg.operators.size(); ++o) {
-      const Operator& op = sg.operators[o];
-      uint8_t type = 0;
-      Offset<void> options = WriteOptions(fbb, op.builtin_options, OperatorName(m, op), file,
-                                          Index(sp + ".operators", o) + ".builtin_options", type);
-      auto custom = op.custom_options.empty() ? Offset<flatbuffers::Vector<uint8_t>>()
-                                              : fbb.CreateVector(op.custom_options);
-      auto inter = op.intermediates.empty() ? Offset<flatbuffers::Vector<int32_t>>()
-                                            : fbb.CreateVector(op.intermediates);
-      Offset<flatbuffers::Vector<uint8_t>> mutating;
-      if (!op.mutating_variable_inputs.empty()) {
-        std::vector<uint8_t> flags(op.mutating_variable_inputs.begin(),
-                                   op.mutating_variable_inputs.end());
-        mutating = fbb.CreateVector(flags);
-      }
-      ops.push_back(fb::CreateOperator(fbb, op.opcode_index, fbb.CreateVector(op.inputs),
-                                       fbb.CreateVector(op.outputs),
-                                       static_cast<fb::BuiltinOptions>(type), options, custom,
-                                       fb::CustomOptionsFormat::FLEXBUFFERS, mutating, inter));
-    }
-    subgraphs.push_back(
-        fb::CreateSubGraph(fbb, fbb.CreateVector(tensors), fbb.CreateVector(sg.inputs),
-                           fbb.CreateVector(sg.outputs), fbb.CreateVector(ops), str(sg.name)));
-  }
-
+  for (size_t s = 0; s < m.subgraphs.size(); ++s)
+    subgraphs.push_back(WriteSubgraph(fbb, m, m.subgraphs[s], file, Index("subgraphs", s)));
   std::vector<Offset<fb::Metadata>> metadata;
   for (const MetadataEntry& e : m.metadata)
     metadata.push_back(fb::CreateMetadata(fbb, fbb.CreateString(e.name), e.buffer));
   std::vector<Offset<fb::SignatureDef>> signatures;
-  for (const SignatureDef& sd : m.signature_defs) {
-    auto maps = [&](const std::vector<TensorMap>& v) {
-      std::vector<Offset<fb::TensorMap>> out;
-      for (const TensorMap& t : v)
-        out.push_back(fb::CreateTensorMap(fbb, fbb.CreateString(t.name), t.tensor_index));
-      return fbb.CreateVector(out);
-    };
-    auto in = maps(sd.inputs);
-    auto out = maps(sd.outputs);
-    signatures.push_back(fb::CreateSignatureDef(fbb, in, out, fbb.CreateString(sd.signature_key),
-                                                sd.subgraph_index));
-  }
+  for (const SignatureDef& sd : m.signature_defs) signatures.push_back(WriteSignatureDef(fbb, sd));
 
   auto root = fb::CreateModel(
-      fbb, m.version, fbb.CreateVector(codes), fbb.CreateVector(subgraphs), str(m.description),
-      fbb.CreateVector(buffers),
+      fbb, m.version, fbb.CreateVector(codes), fbb.CreateVector(subgraphs),
+      OptionalString(fbb, m.description), fbb.CreateVector(buffers),
       m.deprecated_metadata_buffer.empty() ? Offset<flatbuffers::Vector<int32_t>>()
                                            : fbb.CreateVector(m.deprecated_metadata_buffer),
       metadata.empty() ? Offset<flatbuffers::Vector<Offset<fb::Metadata>>>()

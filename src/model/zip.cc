@@ -76,33 +76,38 @@ std::vector<uint8_t> Inflate(std::span<const uint8_t> in, size_t size, const std
   return out;
 }
 
-}  // namespace
+const std::string kZipField = "associated files (zip appended to the model)";
 
-std::vector<AssociatedFile> ReadAppended(std::span<const uint8_t> file, const std::string& source) {
-  std::vector<AssociatedFile> files;
-  if (file.size() < kEndSize) return files;
-  // The End-Of-Central-Directory record: its comment must reach exactly to the end of the file,
-  // which keeps a chance "PK\5\6" inside model data from being taken for a zip.
-  size_t end = std::string::npos;
+// The End-Of-Central-Directory record: its comment must reach exactly to the end of the file,
+// which keeps a chance "PK\5\6" inside model data from being taken for a zip. npos when none.
+size_t FindEndRecord(std::span<const uint8_t> file) {
   size_t lowest = file.size() >= kEndSize + 0xffff ? file.size() - kEndSize - 0xffff : 0;
   for (size_t at = file.size() - kEndSize + 1; at-- > lowest;) {
     if (U32(file, at) == kEndOfCentralDirectory &&
-        at + kEndSize + U16(file, at + 20) == file.size()) {
-      end = at;
-      break;
-    }
+        at + kEndSize + U16(file, at + 20) == file.size())
+      return at;
   }
-  if (end == std::string::npos) return files;
+  return std::string::npos;
+}
 
-  const std::string zip_field = "associated files (zip appended to the model)";
+// Where the central directory is, how many entries it has, and what to add to the offsets it
+// records to get file offsets.
+struct CentralDirectory {
+  size_t start = 0, end = 0;  // end: the end record
+  int64_t shift = 0;
+  uint16_t entries = 0;
+};
+
+CentralDirectory ReadEndRecord(std::span<const uint8_t> file, size_t end,
+                               const std::string& source) {
   uint16_t entries = U16(file, end + 10);
   uint32_t cd_size = U32(file, end + 12), cd_offset = U32(file, end + 16);
   if (U16(file, end + 4) != 0 || U16(file, end + 6) != 0 || U16(file, end + 8) != entries)
-    throw Error(source, zip_field, "a single-disk zip", "a multi-disk archive record");
+    throw Error(source, kZipField, "a single-disk zip", "a multi-disk archive record");
   if (cd_offset == 0xffffffff || cd_size == 0xffffffff || entries == 0xffff)
-    throw Error(source, zip_field, "a zip without ZIP64 records", "a ZIP64 archive");
+    throw Error(source, kZipField, "a zip without ZIP64 records", "a ZIP64 archive");
   if (static_cast<uint64_t>(cd_size) > end)
-    throw Error(source, zip_field + ".central_directory",
+    throw Error(source, kZipField + ".central_directory",
                 "a central directory before the end record at byte " + std::to_string(end),
                 std::to_string(cd_size) + " bytes");
   // Offsets should count from the start of the whole file (what the TFLite metadata writer
@@ -110,62 +115,82 @@ std::vector<AssociatedFile> ReadAppended(std::span<const uint8_t> file, const st
   size_t cd_start = end - cd_size;
   int64_t shift = static_cast<int64_t>(cd_start) - static_cast<int64_t>(cd_offset);
   if (shift < 0)
-    throw Error(source, zip_field + ".central_directory.offset",
+    throw Error(source, kZipField + ".central_directory.offset",
                 "at most " + std::to_string(cd_start), std::to_string(cd_offset));
+  return {cd_start, end, shift, entries};
+}
 
-  size_t at = cd_start;
-  for (uint16_t i = 0; i < entries; ++i) {
-    std::string field = zip_field + ".entries[" + std::to_string(i) + "]";
-    if (at + kCentralHeaderSize > end || U32(file, at) != kCentralHeader)
-      throw Error(source, field, "a central directory header (signature 0x02014b50)",
-                  at + kCentralHeaderSize > end ? "the end of the directory" : Hex(U32(file, at)));
-    uint16_t flags = U16(file, at + 8), method = U16(file, at + 10);
-    uint32_t crc = U32(file, at + 16), csize = U32(file, at + 20), usize = U32(file, at + 24);
-    uint16_t name_len = U16(file, at + 28), extra_len = U16(file, at + 30),
-             comment_len = U16(file, at + 32);
-    uint32_t local = U32(file, at + 42);
-    size_t next = at + kCentralHeaderSize + name_len + extra_len + comment_len;
-    if (next > end)
-      throw Error(source, field + ".name", "a name inside the directory", "a name past its end");
-    AssociatedFile f;
-    f.name.assign(reinterpret_cast<const char*>(file.data() + at + kCentralHeaderSize), name_len);
-    field = zip_field + "[\"" + f.name + "\"]";
-    if (flags & 1) throw Error(source, field, "an unencrypted entry", "an encrypted entry");
-
-    uint64_t local_at = static_cast<uint64_t>(local) + static_cast<uint64_t>(shift);
-    if (local_at + kLocalHeaderSize > cd_start || U32(file, local_at) != kLocalHeader)
-      throw Error(source, field + ".local_header_offset",
-                  "a local file header (signature 0x04034b50) before the central directory",
-                  local_at + kLocalHeaderSize > cd_start ? "offset " + std::to_string(local)
-                                                         : Hex(U32(file, local_at)));
-    uint64_t data_at =
-        local_at + kLocalHeaderSize + U16(file, local_at + 26) + U16(file, local_at + 28);
-    if (data_at + csize > cd_start)
-      throw Error(
-          source, field + ".compressed_size",
-          "data ending before the central directory (byte " + std::to_string(cd_start) + ")",
-          std::to_string(csize) + " bytes from byte " + std::to_string(data_at));
-    std::span<const uint8_t> data = file.subspan(data_at, csize);
-    if (method == 0) {
-      if (csize != usize)
-        throw Error(source, field + ".uncompressed_size",
-                    std::to_string(csize) + " (a stored entry)", std::to_string(usize));
-      f.content.assign(data.begin(), data.end());
-    } else if (method == 8) {
-      if (static_cast<uint64_t>(usize) > kMaxDeflateRatio * csize + 1024 || usize > kMaxEntrySize)
-        throw Error(source, field + ".uncompressed_size",
-                    "at most " + std::to_string(kMaxDeflateRatio) + "x the compressed size " +
-                        std::to_string(csize) + " and at most 1 GiB",
-                    std::to_string(usize));
-      f.content = Inflate(data, usize, source, field);
-    } else {
-      throw Error(source, field + ".compression_method", "0 (stored) or 8 (deflate)",
-                  std::to_string(method));
-    }
-    if (Crc(f.content) != crc) throw Error(source, field + ".crc32", Hex(crc), Hex(Crc(f.content)));
-    files.push_back(std::move(f));
-    at = next;
+// An entry's content, stored or deflated, with its declared sizes checked.
+std::vector<uint8_t> EntryContent(std::span<const uint8_t> data, uint16_t method, uint32_t csize,
+                                  uint32_t usize, const std::string& source,
+                                  const std::string& field) {
+  if (method == 0) {
+    if (csize != usize)
+      throw Error(source, field + ".uncompressed_size", std::to_string(csize) + " (a stored entry)",
+                  std::to_string(usize));
+    return {data.begin(), data.end()};
   }
+  if (method == 8) {
+    if (static_cast<uint64_t>(usize) > kMaxDeflateRatio * csize + 1024 || usize > kMaxEntrySize)
+      throw Error(source, field + ".uncompressed_size",
+                  "at most " + std::to_string(kMaxDeflateRatio) + "x the compressed size " +
+                      std::to_string(csize) + " and at most 1 GiB",
+                  std::to_string(usize));
+    return Inflate(data, usize, source, field);
+  }
+  throw Error(source, field + ".compression_method", "0 (stored) or 8 (deflate)",
+              std::to_string(method));
+}
+
+// Entry i, whose central directory header is at `at`; `at` moves on to the next header.
+AssociatedFile ReadEntry(std::span<const uint8_t> file, const CentralDirectory& cd, uint16_t i,
+                         size_t& at, const std::string& source) {
+  const size_t end = cd.end, cd_start = cd.start;
+  std::string field = kZipField + ".entries[" + std::to_string(i) + "]";
+  if (at + kCentralHeaderSize > end || U32(file, at) != kCentralHeader)
+    throw Error(source, field, "a central directory header (signature 0x02014b50)",
+                at + kCentralHeaderSize > end ? "the end of the directory" : Hex(U32(file, at)));
+  uint16_t flags = U16(file, at + 8), method = U16(file, at + 10);
+  uint32_t crc = U32(file, at + 16), csize = U32(file, at + 20), usize = U32(file, at + 24);
+  uint16_t name_len = U16(file, at + 28), extra_len = U16(file, at + 30),
+           comment_len = U16(file, at + 32);
+  uint32_t local = U32(file, at + 42);
+  size_t next = at + kCentralHeaderSize + name_len + extra_len + comment_len;
+  if (next > end)
+    throw Error(source, field + ".name", "a name inside the directory", "a name past its end");
+  AssociatedFile f;
+  f.name.assign(reinterpret_cast<const char*>(file.data() + at + kCentralHeaderSize), name_len);
+  field = kZipField + "[\"" + f.name + "\"]";
+  if (flags & 1) throw Error(source, field, "an unencrypted entry", "an encrypted entry");
+
+  uint64_t local_at = static_cast<uint64_t>(local) + static_cast<uint64_t>(cd.shift);
+  if (local_at + kLocalHeaderSize > cd_start || U32(file, local_at) != kLocalHeader)
+    throw Error(source, field + ".local_header_offset",
+                "a local file header (signature 0x04034b50) before the central directory",
+                local_at + kLocalHeaderSize > cd_start ? "offset " + std::to_string(local)
+                                                       : Hex(U32(file, local_at)));
+  uint64_t data_at =
+      local_at + kLocalHeaderSize + U16(file, local_at + 26) + U16(file, local_at + 28);
+  if (data_at + csize > cd_start)
+    throw Error(source, field + ".compressed_size",
+                "data ending before the central directory (byte " + std::to_string(cd_start) + ")",
+                std::to_string(csize) + " bytes from byte " + std::to_string(data_at));
+  f.content = EntryContent(file.subspan(data_at, csize), method, csize, usize, source, field);
+  if (Crc(f.content) != crc) throw Error(source, field + ".crc32", Hex(crc), Hex(Crc(f.content)));
+  at = next;
+  return f;
+}
+
+}  // namespace
+
+std::vector<AssociatedFile> ReadAppended(std::span<const uint8_t> file, const std::string& source) {
+  std::vector<AssociatedFile> files;
+  if (file.size() < kEndSize) return files;
+  const size_t end = FindEndRecord(file);
+  if (end == std::string::npos) return files;
+  const CentralDirectory cd = ReadEndRecord(file, end, source);
+  size_t at = cd.start;
+  for (uint16_t i = 0; i < cd.entries; ++i) files.push_back(ReadEntry(file, cd, i, at, source));
   return files;
 }
 

@@ -186,6 +186,88 @@ TensorData FusedLookup(const Image& placed, const Spec& spec, const InputQuantiz
   return writer.Take();
 }
 
+// The tensor every path fills: its size, the channel order and the input quantization.
+struct Target {
+  int w = 0, h = 0, c = 0;
+  bool bgr = false;
+  InputQuantization q;
+  // The source channel of tensor channel ch.
+  int channel(int ch) const { return bgr ? 2 - ch : ch; }
+};
+
+void Trace(Preprocessed& out, const PreprocessOptions& options, std::string name, TensorData data) {
+  if (options.trace) out.trace.push_back({std::move(name), std::move(data)});
+}
+
+// tf.image.resize returns floats: resize, pad, then normalize without rounding to 8 bits.
+void PreprocessFloatDialect(const Image& image, const Spec& spec, const Target& target,
+                            const PreprocessOptions& options, Preprocessed& out) {
+  const int w = target.w, h = target.h, c = target.c;
+  const Transform& t = out.transform;
+  Image cropped;
+  ImageF content =
+      ResizeF(Crop(image, t.crop, cropped), t.content.width, t.content.height, spec.resize);
+  ImageF canvas(w, h, c);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int ch = 0; ch < c; ++ch) {
+        bool inside = x >= t.content.x && x < t.content.x + t.content.width && y >= t.content.y &&
+                      y < t.content.y + t.content.height;
+        canvas.pixels[(size_t(y) * w + x) * c + ch] =
+            inside ? content.at(x - t.content.x, y - t.content.y, ch)
+                   : float(spec.geometry.pad_value[size_t(ch)]);
+      }
+  if (options.trace) {
+    TensorData d = Hwc(DType::kFloat32, h, w, c);
+    std::memcpy(d.bytes.data(), canvas.pixels.data(), d.bytes.size());
+    Trace(out, options, "resized", std::move(d));
+  }
+  auto norm = [&](int y, int x, int ch) {
+    int src = target.channel(ch);
+    return (canvas.at(x, y, src) - float(spec.normalize.mean[size_t(ch)])) /
+           float(spec.normalize.std[size_t(ch)]);
+  };
+  if (options.trace)
+    Trace(out, options, "normalized", Finish(h, w, c, {DType::kFloat32}, Layout::kNhwc, norm));
+  out.tensor = Finish(h, w, c, target.q, spec.tensor.layout, norm);
+  if (options.trace) Trace(out, options, "quantized", out.tensor);
+}
+
+// Stretched content fills the tensor: each resized row goes straight through the lookup, the
+// resized image never exists whole.
+void PreprocessRowByRow(const Image& image, const Spec& spec, const Target& target,
+                        Preprocessed& out) {
+  FusedWriter writer(target.w, target.h, target.c, spec, target.q, target.bgr);
+  Image cropped;
+  ResizeRows(Crop(image, out.transform.crop, cropped), target.w, target.h, spec.resize,
+             [&](int y, const uint8_t* row) { writer.Row(y, row); });
+  out.tensor = writer.Take();
+}
+
+// 8-bit dialects: the resized image placed on its canvas, then normalized and quantized.
+void PreprocessPlaced(const Image& image, const Spec& spec, const Target& target,
+                      const PreprocessOptions& options, Preprocessed& out) {
+  const int w = target.w, h = target.h, c = target.c;
+  Image placed = PlaceResized(image, spec, out.transform);
+  if (options.trace) {
+    TensorData d = Hwc(DType::kUInt8, h, w, c);
+    for (size_t i = 0; i < placed.pixels.size(); ++i)
+      d.bytes[i] = placed.pixels[i - i % c + size_t(target.channel(int(i % c)))];
+    Trace(out, options, "resized", std::move(d));
+  }
+  auto norm = [&](int y, int x, int ch) {
+    return double(Normalize(placed.at(x, y, target.channel(ch)), ch, spec.normalize));
+  };
+  if (options.trace)
+    Trace(out, options, "normalized", Finish(h, w, c, {DType::kFloat32}, Layout::kNhwc, norm));
+  if (options.fused && target.q.dtype != DType::kFloat32) {
+    out.tensor = FusedLookup(placed, spec, target.q, target.bgr);
+  } else {
+    out.tensor = Finish(h, w, c, target.q, spec.tensor.layout, norm);
+  }
+  if (options.trace) Trace(out, options, "quantized", out.tensor);
+}
+
 }  // namespace
 
 InputQuantization ResolveQuantization(const Spec& spec, const ModelInput& input) {
@@ -246,86 +328,29 @@ Preprocessed Preprocess(const Image& decoded, const Spec& spec, const ModelInput
                         const PreprocessOptions& options) {
   if (input.channels != 1 && input.channels != 3)
     throw Error("", "model input", "1 or 3 channels", std::to_string(input.channels));
-  int w = spec.tensor.width ? spec.tensor.width : input.width;
-  int h = spec.tensor.height ? spec.tensor.height : input.height;
-  int c = input.channels;
-  InputQuantization q = ResolveQuantization(spec, input);
+  Target target;
+  target.w = spec.tensor.width ? spec.tensor.width : input.width;
+  target.h = spec.tensor.height ? spec.tensor.height : input.height;
+  target.c = input.channels;
+  target.q = ResolveQuantization(spec, input);
   Image converted;
-  const Image& image = MatchChannels(decoded, c, converted);
-  bool bgr = c == 3 && spec.input.channel_order == ChannelOrder::kBgr;
-  auto channel = [bgr](int ch) { return bgr ? 2 - ch : ch; };
+  const Image& image = MatchChannels(decoded, target.c, converted);
+  target.bgr = target.c == 3 && spec.input.channel_order == ChannelOrder::kBgr;
 
   Preprocessed out;
-  out.transform = ComputeTransform(spec.geometry, image.width, image.height, w, h);
-  auto trace = [&](std::string name, TensorData data) {
-    if (options.trace) out.trace.push_back({std::move(name), std::move(data)});
-  };
+  out.transform = ComputeTransform(spec.geometry, image.width, image.height, target.w, target.h);
   if (options.trace) {
-    TensorData d = Hwc(DType::kUInt8, image.height, image.width, c);
+    TensorData d = Hwc(DType::kUInt8, image.height, image.width, target.c);
     d.bytes = image.pixels;
-    trace("decoded", std::move(d));
+    Trace(out, options, "decoded", std::move(d));
   }
-
-  if (IsFloatDialect(spec.resize.dialect)) {
-    // tf.image.resize returns floats: resize, pad, then normalize without rounding to 8 bits.
-    const Transform& t = out.transform;
-    Image cropped;
-    ImageF content =
-        ResizeF(Crop(image, t.crop, cropped), t.content.width, t.content.height, spec.resize);
-    ImageF canvas(w, h, c);
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x)
-        for (int ch = 0; ch < c; ++ch) {
-          bool inside = x >= t.content.x && x < t.content.x + t.content.width && y >= t.content.y &&
-                        y < t.content.y + t.content.height;
-          canvas.pixels[(size_t(y) * w + x) * c + ch] =
-              inside ? content.at(x - t.content.x, y - t.content.y, ch)
-                     : float(spec.geometry.pad_value[size_t(ch)]);
-        }
-    if (options.trace) {
-      TensorData d = Hwc(DType::kFloat32, h, w, c);
-      std::memcpy(d.bytes.data(), canvas.pixels.data(), d.bytes.size());
-      trace("resized", std::move(d));
-    }
-    auto norm = [&](int y, int x, int ch) {
-      int src = channel(ch);
-      return (canvas.at(x, y, src) - float(spec.normalize.mean[size_t(ch)])) /
-             float(spec.normalize.std[size_t(ch)]);
-    };
-    if (options.trace) trace("normalized", Finish(h, w, c, {DType::kFloat32}, Layout::kNhwc, norm));
-    out.tensor = Finish(h, w, c, q, spec.tensor.layout, norm);
-    if (options.trace) trace("quantized", out.tensor);
-    return out;
-  }
-
-  // Stretched content fills the tensor: each resized row goes straight through the lookup, the
-  // resized image never exists whole.
-  if (options.fused && !options.trace && q.dtype != DType::kFloat32 &&
-      out.transform.content == Rect{0, 0, w, h}) {
-    FusedWriter writer(w, h, c, spec, q, bgr);
-    Image cropped;
-    ResizeRows(Crop(image, out.transform.crop, cropped), w, h, spec.resize,
-               [&](int y, const uint8_t* row) { writer.Row(y, row); });
-    out.tensor = writer.Take();
-    return out;
-  }
-  Image placed = PlaceResized(image, spec, out.transform);
-  if (options.trace) {
-    TensorData d = Hwc(DType::kUInt8, h, w, c);
-    for (size_t i = 0; i < placed.pixels.size(); ++i)
-      d.bytes[i] = placed.pixels[i - i % c + size_t(channel(int(i % c)))];
-    trace("resized", std::move(d));
-  }
-  auto norm = [&](int y, int x, int ch) {
-    return double(Normalize(placed.at(x, y, channel(ch)), ch, spec.normalize));
-  };
-  if (options.trace) trace("normalized", Finish(h, w, c, {DType::kFloat32}, Layout::kNhwc, norm));
-  if (options.fused && q.dtype != DType::kFloat32) {
-    out.tensor = FusedLookup(placed, spec, q, bgr);
-  } else {
-    out.tensor = Finish(h, w, c, q, spec.tensor.layout, norm);
-  }
-  if (options.trace) trace("quantized", out.tensor);
+  if (IsFloatDialect(spec.resize.dialect))
+    PreprocessFloatDialect(image, spec, target, options, out);
+  else if (options.fused && !options.trace && target.q.dtype != DType::kFloat32 &&
+           out.transform.content == Rect{0, 0, target.w, target.h})
+    PreprocessRowByRow(image, spec, target, out);
+  else
+    PreprocessPlaced(image, spec, target, options, out);
   return out;
 }
 

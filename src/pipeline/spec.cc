@@ -325,50 +325,22 @@ void ParseYolo(Reader& output, OutputSpec& o) {
   yolo.Enum("box_units", kBoxUnits, y.box_units);
 }
 
-}  // namespace
+// Each section of the spec reads its fields and reports its problems into the shared list, in
+// the order of the fields: tests compare the messages.
 
-double YoloIouThreshold(const OutputSpec& o) {
-  return o.yolo.iou_threshold.value_or(o.decoder == Decoder::kYolov5 ? 0.45 : 0.7);
+void ParseInput(Reader& top, InputSpec& in) {
+  Reader input(top.problems(), "$.input", top.Get("input"), {"channel_order", "exif_orientation"});
+  input.Enum("channel_order", kChannelOrder, in.channel_order);
+  input.Bool("exif_orientation", in.exif_orientation);
 }
 
-bool IsYolo(Decoder d) { return d == Decoder::kYolov5 || d == Decoder::kYolov8; }
-
-std::string_view Name(ChannelOrder v) { return kChannelOrder.of(v); }
-std::string_view Name(GeometryMode v) { return kGeometryMode.of(v); }
-std::string_view Name(Placement v) { return kPlacement.of(v); }
-std::string_view Name(LetterboxRounding v) { return kLetterboxRounding.of(v); }
-std::string_view Name(ResizeDialect v) { return kDialect.of(v); }
-std::string_view Name(Interpolation v) { return kInterpolation.of(v); }
-std::string_view Name(Layout v) { return kLayout.of(v); }
-std::string_view Name(Rounding v) { return kRounding.of(v); }
-std::string_view Name(AnchorSource v) { return kAnchorSource.of(v); }
-std::string_view Name(ScoreActivation v) { return kScoreActivation.of(v); }
-std::string_view Name(BoxUnits v) { return kBoxUnits.of(v); }
-std::string_view Name(Decoder v) { return kDecoder.of(v); }
-std::string_view Name(InversePads v) { return kInversePads.of(v); }
-
-Spec ParseSpec(const json& root, const std::string& source) {
-  std::vector<std::string> problems;
-  Spec spec;
-  Reader top(problems, "$", &root,
-             {"schema", "name", "input", "geometry", "resize", "normalize", "tensor", "output"});
-  if (const json* schema = top.Get("schema"); !schema)
-    top.Problem("$.schema", std::string("\"") + kSpecSchema + "\"", "no schema field");
-  else if (!schema->is_string() || schema->get<std::string>() != kSpecSchema)
-    top.Problem("$.schema", std::string("\"") + kSpecSchema + "\"", Describe(*schema));
-  top.String("name", spec.name);
-
-  Reader input(problems, "$.input", top.Get("input"), {"channel_order", "exif_orientation"});
-  input.Enum("channel_order", kChannelOrder, spec.input.channel_order);
-  input.Bool("exif_orientation", spec.input.exif_orientation);
-
-  auto& g = spec.geometry;
-  Reader geometry(problems, "$.geometry", top.Get("geometry"),
+void ParseGeometry(Reader& top, GeometrySpec& g) {
+  Reader geometry(top.problems(), "$.geometry", top.Get("geometry"),
                   {"mode", "placement", "pad_value", "rounding", "scale_up", "crop_fraction",
                    "auto_stride", "inverse_pads"});
-  size_t before_mode = problems.size();
+  size_t before_mode = geometry.problems().size();
   geometry.Enum("mode", kGeometryMode, g.mode);
-  bool mode_known = problems.size() == before_mode;
+  bool mode_known = geometry.problems().size() == before_mode;
   geometry.Enum("placement", kPlacement, g.placement);
   geometry.PerChannel("pad_value", g.pad_value, 0, 255, "a pixel value in 0..255");
   geometry.Enum("rounding", kLetterboxRounding, g.rounding);
@@ -392,28 +364,32 @@ Spec ParseSpec(const json& root, const std::string& source) {
   only_for("crop_fraction", {GeometryMode::kCenterCrop});
   only_for("auto_stride", {GeometryMode::kLetterbox});
   only_for("inverse_pads", {GeometryMode::kLetterbox});
+}
 
-  auto& r = spec.resize;
-  Reader resize(problems, "$.resize", top.Get("resize"),
+// The interpolations each dialect implements.
+std::vector<Interpolation> SupportedInterpolations(ResizeDialect dialect) {
+  using I = Interpolation;
+  switch (dialect) {
+    case ResizeDialect::kOpenCV:
+      return {I::kNearest, I::kBilinear, I::kArea};
+    case ResizeDialect::kPillow:
+      return {I::kNearest, I::kBilinear, I::kBicubic};
+    case ResizeDialect::kTf:
+      return {I::kBilinear, I::kArea};
+    case ResizeDialect::kTfLegacy:
+      return {I::kBilinear};
+  }
+  return {};
+}
+
+void ParseResize(Reader& top, ResizeSpec& r) {
+  Reader resize(top.problems(), "$.resize", top.Get("resize"),
                 {"dialect", "interpolation", "antialias", "align_corners"});
   resize.Enum("dialect", kDialect, r.dialect);
   resize.Enum("interpolation", kInterpolation, r.interpolation);
   resize.Bool("antialias", r.antialias);
   resize.Bool("align_corners", r.align_corners);
-  using I = Interpolation;
-  auto supported = [&]() -> std::vector<I> {
-    switch (r.dialect) {
-      case ResizeDialect::kOpenCV:
-        return {I::kNearest, I::kBilinear, I::kArea};
-      case ResizeDialect::kPillow:
-        return {I::kNearest, I::kBilinear, I::kBicubic};
-      case ResizeDialect::kTf:
-        return {I::kBilinear, I::kArea};
-      case ResizeDialect::kTfLegacy:
-        return {I::kBilinear};
-    }
-    return {};
-  }();
+  const std::vector<Interpolation> supported = SupportedInterpolations(r.dialect);
   if (std::find(supported.begin(), supported.end(), r.interpolation) == supported.end()) {
     std::string list;
     for (auto i : supported) list += (list.empty() ? "" : ", ") + std::string(Name(i));
@@ -429,14 +405,17 @@ Spec ParseSpec(const json& root, const std::string& source) {
   if (r.align_corners && r.dialect != ResizeDialect::kTfLegacy)
     resize.Problem("$.resize.align_corners", "align_corners only with dialect tf_legacy",
                    "true with dialect " + std::string(Name(r.dialect)) + " (contradictory fields)");
+}
 
-  Reader normalize(problems, "$.normalize", top.Get("normalize"), {"mean", "std"});
-  normalize.PerChannel("mean", spec.normalize.mean, -1e6, 1e6, "a number");
-  normalize.PerChannel("std", spec.normalize.std, 1e-12, 1e6, "a positive number");
+void ParseNormalize(Reader& top, NormalizeSpec& n) {
+  Reader normalize(top.problems(), "$.normalize", top.Get("normalize"), {"mean", "std"});
+  normalize.PerChannel("mean", n.mean, -1e6, 1e6, "a number");
+  normalize.PerChannel("std", n.std, 1e-12, 1e6, "a positive number");
+}
 
-  auto& t = spec.tensor;
+void ParseTensor(Reader& top, TensorSpec& t) {
   Reader tensor(
-      problems, "$.tensor", top.Get("tensor"),
+      top.problems(), "$.tensor", top.Get("tensor"),
       {"width", "height", "layout", "dtype", "scale", "zero_point", "rounding", "saturate"});
   tensor.Number("width", t.width, 1, 65536, "a size in 1..65536");
   tensor.Number("height", t.height, 1, 65536, "a size in 1..65536");
@@ -463,9 +442,11 @@ Spec ParseSpec(const json& root, const std::string& source) {
   if (t.dtype == DType::kFloat32 && t.scale)
     tensor.Problem("$.tensor.scale", "no quantization for a float32 tensor",
                    "scale " + std::to_string(*t.scale) + " (contradictory fields)");
+}
 
-  auto& o = spec.output;
-  Reader output(problems, "$.output", top.Get("output"),
+// The output section's common fields, then the decoders' own.
+void ParseOutput(Reader& top, OutputSpec& o) {
+  Reader output(top.problems(), "$.output", top.Get("output"),
                 {"decoder", "score_threshold", "clamp_boxes", "labels", "label_file", "anchors",
                  "box_scales", "nms", "background_class", "score_activation", "yolo"});
   if (const json* d = output.Get("decoder")) {
@@ -502,6 +483,46 @@ Spec ParseSpec(const json& root, const std::string& source) {
                    "both (contradictory fields)");
   ParseSsdRaw(output, o);
   ParseYolo(output, o);
+}
+
+}  // namespace
+
+double YoloIouThreshold(const OutputSpec& o) {
+  return o.yolo.iou_threshold.value_or(o.decoder == Decoder::kYolov5 ? 0.45 : 0.7);
+}
+
+bool IsYolo(Decoder d) { return d == Decoder::kYolov5 || d == Decoder::kYolov8; }
+
+std::string_view Name(ChannelOrder v) { return kChannelOrder.of(v); }
+std::string_view Name(GeometryMode v) { return kGeometryMode.of(v); }
+std::string_view Name(Placement v) { return kPlacement.of(v); }
+std::string_view Name(LetterboxRounding v) { return kLetterboxRounding.of(v); }
+std::string_view Name(ResizeDialect v) { return kDialect.of(v); }
+std::string_view Name(Interpolation v) { return kInterpolation.of(v); }
+std::string_view Name(Layout v) { return kLayout.of(v); }
+std::string_view Name(Rounding v) { return kRounding.of(v); }
+std::string_view Name(AnchorSource v) { return kAnchorSource.of(v); }
+std::string_view Name(ScoreActivation v) { return kScoreActivation.of(v); }
+std::string_view Name(BoxUnits v) { return kBoxUnits.of(v); }
+std::string_view Name(Decoder v) { return kDecoder.of(v); }
+std::string_view Name(InversePads v) { return kInversePads.of(v); }
+
+Spec ParseSpec(const json& root, const std::string& source) {
+  std::vector<std::string> problems;
+  Spec spec;
+  Reader top(problems, "$", &root,
+             {"schema", "name", "input", "geometry", "resize", "normalize", "tensor", "output"});
+  if (const json* schema = top.Get("schema"); !schema)
+    top.Problem("$.schema", std::string("\"") + kSpecSchema + "\"", "no schema field");
+  else if (!schema->is_string() || schema->get<std::string>() != kSpecSchema)
+    top.Problem("$.schema", std::string("\"") + kSpecSchema + "\"", Describe(*schema));
+  top.String("name", spec.name);
+  ParseInput(top, spec.input);
+  ParseGeometry(top, spec.geometry);
+  ParseResize(top, spec.resize);
+  ParseNormalize(top, spec.normalize);
+  ParseTensor(top, spec.tensor);
+  ParseOutput(top, spec.output);
 
   if (!problems.empty()) {
     std::string m = source + ": " + std::to_string(problems.size()) + " problem" +

@@ -117,6 +117,105 @@ std::vector<uint8_t> FloatBytes(const std::vector<float>& values) {
   return bytes;
 }
 
+// The shadow's copy of tensor `t`: float where quantized; constants get their own (dequantized)
+// buffers, appended to `buffers`.
+Tensor ShadowTensor(const Model& quantized, size_t t, const std::string& source,
+                    std::vector<std::vector<uint8_t>>& buffers) {
+  const Tensor& src = quantized.subgraphs[0].tensors[t];
+  Tensor dst = src;
+  dst.buffer = 0;
+  const std::string what = source + ": tensor " + std::to_string(t) + " '" + src.name + "'";
+  const std::vector<uint8_t>* data =
+      src.buffer < quantized.buffers.size() && !quantized.buffers[src.buffer].empty()
+          ? &quantized.buffers[src.buffer]
+          : nullptr;
+  if (IsQuantized(src)) {
+    dst.dtype = DType::kFloat32;
+    dst.quantization.reset();
+    if (data) {
+      dst.buffer = uint32_t(buffers.size());
+      buffers.push_back(
+          FloatBytes(Dequantize(*data, src.dtype, src.shape, *src.quantization, what)));
+    }
+  } else if (src.dtype == DType::kFloat16 && data) {
+    // fp16 weights feed a DEQUANTIZE the shadow drops: the constant itself becomes float32.
+    std::vector<float> values(data->size() / 2);
+    for (size_t i = 0; i < values.size(); ++i) {
+      uint16_t h;
+      std::memcpy(&h, data->data() + 2 * i, 2);
+      values[i] = HalfToFloat(h);
+    }
+    dst.dtype = DType::kFloat32;
+    dst.buffer = uint32_t(buffers.size());
+    buffers.push_back(FloatBytes(values));
+  } else if (data) {
+    dst.buffer = uint32_t(buffers.size());
+    buffers.push_back(*data);
+  }
+  return dst;
+}
+
+// The operator's opcode and tensor indices must exist in the model.
+void CheckOperands(const Model& quantized, const Operator& op, const std::string& source,
+                   const std::string& where) {
+  const size_t n = quantized.subgraphs[0].tensors.size();
+  if (op.opcode_index >= quantized.operator_codes.size())
+    throw Error(source, where,
+                "an opcode index below " + std::to_string(quantized.operator_codes.size()),
+                std::to_string(op.opcode_index));
+  for (int32_t t : op.inputs)
+    if (t >= int32_t(n))
+      throw Error(source, where, "tensor indices below " + std::to_string(n),
+                  "input " + std::to_string(t));
+  for (int32_t t : op.outputs)
+    if (t < 0 || t >= int32_t(n))
+      throw Error(source, where, "tensor indices below " + std::to_string(n),
+                  "output " + std::to_string(t));
+}
+
+// Only ops whose float kernel is known to compute the same thing; FULLY_CONNECTED's shuffled
+// weights have no float kernel.
+void CheckFloatEquivalent(const Operator& op, const std::string& name, bool custom,
+                          const std::string& source, const std::string& where) {
+  if (!custom && std::find(std::begin(kFloatEquivalentOps), std::end(kFloatEquivalentOps), name) ==
+                     std::end(kFloatEquivalentOps))
+    throw Error(source, where,
+                "an op the float shadow supports (" +
+                    std::to_string(std::size(kFloatEquivalentOps)) +
+                    " builtin ops, QUANTIZE, DEQUANTIZE and custom ops)",
+                name);
+  if (name == "FULLY_CONNECTED") {
+    const OptionValue* format = op.builtin_options.find("weights_format");
+    if (format && std::holds_alternative<int64_t>(*format) && std::get<int64_t>(*format) != 0)
+      throw Error(source, where + ".weights_format", "DEFAULT (shuffled weights are uint8-only)",
+                  std::to_string(std::get<int64_t>(*format)));
+  }
+}
+
+// Sets on `dst` the activation the converter folded into the quantized output's range (see
+// ImpliedActivation), when the op has none of its own. True when it did.
+bool RestoreFoldedActivation(const Subgraph& in, const Operator& op, const std::string& name,
+                             Operator& dst) {
+  const std::string_view options_type = ActivationOptionsType(name);
+  if (options_type.empty() || op.outputs.size() != 1 || !IsQuantized(in.tensors[op.outputs[0]]) ||
+      !(op.builtin_options.type == options_type || op.builtin_options.type.empty()))
+    return false;
+  BuiltinOptions& options = dst.builtin_options;
+  options.type = std::string(options_type);
+  const OptionValue* act = options.find("fused_activation_function");
+  const int64_t current =
+      act && std::holds_alternative<int64_t>(*act) ? std::get<int64_t>(*act) : kActNone;
+  const int64_t implied = ImpliedActivation(in.tensors[size_t(op.outputs[0])]);
+  if (current != kActNone || implied == kActNone) return false;
+  auto it = std::find_if(options.fields.begin(), options.fields.end(),
+                         [](const auto& f) { return f.name == "fused_activation_function"; });
+  if (it != options.fields.end())
+    it->value = implied;
+  else
+    options.fields.push_back({"fused_activation_function", implied});
+  return true;
+}
+
 }  // namespace
 
 std::vector<float> Dequantize(const std::vector<uint8_t>& bytes, DType dtype,
@@ -199,60 +298,15 @@ FloatShadow BuildFloatShadow(const Model& quantized, const std::string& source) 
   const size_t n = in.tensors.size();
   shadow.alias.resize(n);
   for (size_t t = 0; t < n; ++t) shadow.alias[t] = int32_t(t);
-
-  // Tensors: float where quantized; constants get their own (dequantized) buffers.
-  for (size_t t = 0; t < n; ++t) {
-    const Tensor& src = in.tensors[t];
-    Tensor dst = src;
-    dst.buffer = 0;
-    const std::string what = source + ": tensor " + std::to_string(t) + " '" + src.name + "'";
-    const std::vector<uint8_t>* data =
-        src.buffer < quantized.buffers.size() && !quantized.buffers[src.buffer].empty()
-            ? &quantized.buffers[src.buffer]
-            : nullptr;
-    if (IsQuantized(src)) {
-      dst.dtype = DType::kFloat32;
-      dst.quantization.reset();
-      if (data) {
-        dst.buffer = uint32_t(m.buffers.size());
-        m.buffers.push_back(
-            FloatBytes(Dequantize(*data, src.dtype, src.shape, *src.quantization, what)));
-      }
-    } else if (src.dtype == DType::kFloat16 && data) {
-      // fp16 weights feed a DEQUANTIZE the shadow drops: the constant itself becomes float32.
-      std::vector<float> values(data->size() / 2);
-      for (size_t i = 0; i < values.size(); ++i) {
-        uint16_t h;
-        std::memcpy(&h, data->data() + 2 * i, 2);
-        values[i] = HalfToFloat(h);
-      }
-      dst.dtype = DType::kFloat32;
-      dst.buffer = uint32_t(m.buffers.size());
-      m.buffers.push_back(FloatBytes(values));
-    } else if (data) {
-      dst.buffer = uint32_t(m.buffers.size());
-      m.buffers.push_back(*data);
-    }
-    out.tensors.push_back(std::move(dst));
-  }
+  for (size_t t = 0; t < n; ++t)
+    out.tensors.push_back(ShadowTensor(quantized, t, source, m.buffers));
 
   auto resolve = [&](int32_t t) { return t < 0 ? t : shadow.alias[size_t(t)]; };
   for (size_t i = 0; i < in.operators.size(); ++i) {
     const Operator& op = in.operators[i];
     const std::string name = OperatorName(quantized, op);
     const std::string where = "operator " + std::to_string(i) + " (" + name + ")";
-    if (op.opcode_index >= quantized.operator_codes.size())
-      throw Error(source, where,
-                  "an opcode index below " + std::to_string(quantized.operator_codes.size()),
-                  std::to_string(op.opcode_index));
-    for (int32_t t : op.inputs)
-      if (t >= int32_t(n))
-        throw Error(source, where, "tensor indices below " + std::to_string(n),
-                    "input " + std::to_string(t));
-    for (int32_t t : op.outputs)
-      if (t < 0 || t >= int32_t(n))
-        throw Error(source, where, "tensor indices below " + std::to_string(n),
-                    "output " + std::to_string(t));
+    CheckOperands(quantized, op, source, where);
     const bool custom = !quantized.operator_codes[op.opcode_index].custom_code.empty();
     if (name == "QUANTIZE" || name == "DEQUANTIZE") {
       // Float to float: the op is an identity in the shadow, so its output is its input.
@@ -264,40 +318,10 @@ FloatShadow BuildFloatShadow(const Model& quantized, const std::string& source) 
       ++shadow.dropped_ops;
       continue;
     }
-    if (!custom && std::find(std::begin(kFloatEquivalentOps), std::end(kFloatEquivalentOps),
-                             name) == std::end(kFloatEquivalentOps))
-      throw Error(source, where,
-                  "an op the float shadow supports (" +
-                      std::to_string(std::size(kFloatEquivalentOps)) +
-                      " builtin ops, QUANTIZE, DEQUANTIZE and custom ops)",
-                  name);
-    if (name == "FULLY_CONNECTED") {
-      const OptionValue* format = op.builtin_options.find("weights_format");
-      if (format && std::holds_alternative<int64_t>(*format) && std::get<int64_t>(*format) != 0)
-        throw Error(source, where + ".weights_format", "DEFAULT (shuffled weights are uint8-only)",
-                    std::to_string(std::get<int64_t>(*format)));
-    }
+    CheckFloatEquivalent(op, name, custom, source, where);
     Operator dst = op;
     for (auto& t : dst.inputs) t = resolve(t);
-    const std::string_view options_type = ActivationOptionsType(name);
-    if (!options_type.empty() && op.outputs.size() == 1 && IsQuantized(in.tensors[op.outputs[0]]) &&
-        (op.builtin_options.type == options_type || op.builtin_options.type.empty())) {
-      BuiltinOptions& options = dst.builtin_options;
-      options.type = std::string(options_type);
-      const OptionValue* act = options.find("fused_activation_function");
-      const int64_t current =
-          act && std::holds_alternative<int64_t>(*act) ? std::get<int64_t>(*act) : kActNone;
-      const int64_t implied = ImpliedActivation(in.tensors[size_t(op.outputs[0])]);
-      if (current == kActNone && implied != kActNone) {
-        auto it = std::find_if(options.fields.begin(), options.fields.end(),
-                               [](const auto& f) { return f.name == "fused_activation_function"; });
-        if (it != options.fields.end())
-          it->value = implied;
-        else
-          options.fields.push_back({"fused_activation_function", implied});
-        shadow.restored_activations.push_back(i);
-      }
-    }
+    if (RestoreFoldedActivation(in, op, name, dst)) shadow.restored_activations.push_back(i);
     out.operators.push_back(std::move(dst));
   }
   for (int32_t t : in.inputs) out.inputs.push_back(resolve(t));

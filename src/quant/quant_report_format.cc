@@ -49,6 +49,131 @@ std::string Clip(const std::string& s, size_t width) {
   return out;
 }
 
+// The SNR chart's frame in SVG units and its dB range (finite SNRs rounded out to 10 dB).
+struct SnrChart {
+  double left = 70, top = 50, height = 320, right = 170, width = 0;
+  double lo = INFINITY, hi = -INFINITY;
+  size_t n = 0;  // layers
+  double svg_w() const { return left + width + right; }
+  double svg_h() const { return top + height + 70; }
+  double x(size_t i) const { return left + (n > 1 ? double(i) / double(n - 1) : 0.5) * width; }
+  double y(double db) const {
+    if (db == INFINITY) db = hi;
+    return top + (1 - (std::clamp(db, lo, hi) - lo) / (hi - lo)) * height;
+  }
+};
+
+SnrChart ChartOf(const QuantReport& r) {
+  SnrChart c;
+  c.width = std::clamp(double(r.layers.size()) * 8.0, 440.0, 1100.0);
+  c.n = r.layers.size();
+  auto consider = [&](double v) {
+    if (std::isfinite(v)) c.lo = std::min(c.lo, v), c.hi = std::max(c.hi, v);
+  };
+  for (const auto& l : r.layers) {
+    consider(l.error.snr_db);
+    if (l.vs_float) consider(l.vs_float->snr_db);
+  }
+  if (!std::isfinite(c.lo)) c.lo = 0, c.hi = 60;
+  c.lo = std::floor(c.lo / 10) * 10;
+  c.hi = std::max(c.lo + 10, std::ceil(c.hi / 10) * 10);
+  return c;
+}
+
+// The opening tag, background and title.
+void WriteSvgHeader(std::ostream& s, const SnrChart& c) {
+  const double svg_w = c.svg_w(), svg_h = c.svg_h();
+  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << Fixed(svg_w, 0) << "\" height=\""
+    << Fixed(svg_h, 0) << "\" viewBox=\"0 0 " << Fixed(svg_w, 0) << " " << Fixed(svg_h, 0)
+    << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    << "<rect x=\"0\" y=\"0\" width=\"" << Fixed(svg_w, 0) << "\" height=\"" << Fixed(svg_h, 0)
+    << "\" fill=\"#ffffff\"/>\n";
+  s << "<text x=\"" << Fixed(svg_w / 2) << "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">"
+    << "SNR per layer in graph order (quantized vs float shadow)</text>\n";
+}
+
+// dB grid lines, layer ticks, the frame and the axis titles.
+void WriteAxes(std::ostream& s, const SnrChart& c) {
+  const double left = c.left, top = c.top, height = c.height, width = c.width;
+  for (double db = c.lo; db <= c.hi + 1e-9; db += 10) {
+    s << "<line x1=\"" << Fixed(left) << "\" y1=\"" << Fixed(c.y(db)) << "\" x2=\""
+      << Fixed(left + width) << "\" y2=\"" << Fixed(c.y(db)) << "\" stroke=\"#dddddd\"/>\n";
+    s << "<text x=\"" << Fixed(left - 6) << "\" y=\"" << Fixed(c.y(db) + 4)
+      << "\" text-anchor=\"end\" font-size=\"10\">" << Fixed(db, 0) << "</text>\n";
+  }
+  // x ticks every 5, 10, 20, 50 ... layers, about ten of them.
+  size_t step = 1000;
+  for (size_t candidate : {5, 10, 20, 50, 100, 200, 500})
+    if (c.n / candidate <= 12) {
+      step = candidate;
+      break;
+    }
+  for (size_t i = 0; i < c.n; i += step) {
+    s << "<line x1=\"" << Fixed(c.x(i)) << "\" y1=\"" << Fixed(top + height) << "\" x2=\""
+      << Fixed(c.x(i)) << "\" y2=\"" << Fixed(top + height + 5) << "\" stroke=\"#333333\"/>\n";
+    s << "<text x=\"" << Fixed(c.x(i)) << "\" y=\"" << Fixed(top + height + 17)
+      << "\" text-anchor=\"middle\" font-size=\"10\">" << i << "</text>\n";
+  }
+  s << "<rect x=\"" << Fixed(left) << "\" y=\"" << Fixed(top) << "\" width=\"" << Fixed(width)
+    << "\" height=\"" << Fixed(height) << "\" fill=\"none\" stroke=\"#333333\"/>\n";
+  s << "<text x=\"" << Fixed(left + width / 2) << "\" y=\"" << Fixed(top + height + 36)
+    << "\" text-anchor=\"middle\" font-size=\"14\">layer (op output, graph order)</text>\n";
+  s << "<text x=\"20\" y=\"" << Fixed(top + height / 2)
+    << "\" text-anchor=\"middle\" font-size=\"14\" transform=\"rotate(-90 20 "
+    << Fixed(top + height / 2) << ")\">SNR (dB)</text>\n";
+}
+
+// The SNR lines (vs the shadow; vs the real float model when there is one) and a dot on each
+// jump.
+void WriteSnrLines(std::ostream& s, const SnrChart& c, const QuantReport& r) {
+  auto polyline = [&](const char* cls, const char* color, auto snr_of) {
+    s << "<polyline class=\"" << cls << "\" fill=\"none\" stroke=\"" << color
+      << "\" stroke-width=\"1.5\" points=\"";
+    bool first = true;
+    for (size_t i = 0; i < c.n; ++i) {
+      auto v = snr_of(r.layers[i]);
+      if (!v) continue;
+      s << (first ? "" : " ") << Fixed(c.x(i)) << "," << Fixed(c.y(*v));
+      first = false;
+    }
+    s << "\"/>\n";
+  };
+  polyline("snr-shadow", "#0072B2",
+           [](const QuantLayer& l) { return std::optional<double>(l.error.snr_db); });
+  if (!r.float_model.empty())
+    polyline("snr-float", "#009E73", [](const QuantLayer& l) {
+      return l.vs_float ? std::optional<double>(l.vs_float->snr_db) : std::nullopt;
+    });
+  for (size_t i = 0; i < c.n; ++i) {
+    const QuantLayer& l = r.layers[i];
+    if (!l.jump) continue;
+    s << "<circle class=\"jump\" cx=\"" << Fixed(c.x(i)) << "\" cy=\"" << Fixed(c.y(l.error.snr_db))
+      << "\" r=\"4\" fill=\"#D55E00\"><title>" << XmlEscape(l.op + " " + l.name) << ": "
+      << Fixed(l.error.snr_db, 1) << " dB, drop " << Fixed(l.snr_drop_db, 1)
+      << " dB</title></circle>\n";
+  }
+}
+
+void WriteLegend(std::ostream& s, const SnrChart& c, const QuantReport& r) {
+  const double lx = c.left + c.width + 14, top = c.top;
+  s << "<line x1=\"" << Fixed(lx) << "\" y1=\"" << Fixed(top + 10) << "\" x2=\"" << Fixed(lx + 24)
+    << "\" y2=\"" << Fixed(top + 10) << "\" stroke=\"#0072B2\" stroke-width=\"2\"/>\n"
+    << "<text x=\"" << Fixed(lx + 30) << "\" y=\"" << Fixed(top + 14)
+    << "\">vs float shadow</text>\n";
+  double ly = top + 30;
+  if (!r.float_model.empty()) {
+    s << "<line x1=\"" << Fixed(lx) << "\" y1=\"" << Fixed(ly) << "\" x2=\"" << Fixed(lx + 24)
+      << "\" y2=\"" << Fixed(ly) << "\" stroke=\"#009E73\" stroke-width=\"2\"/>\n"
+      << "<text x=\"" << Fixed(lx + 30) << "\" y=\"" << Fixed(ly + 4)
+      << "\">vs real float</text>\n";
+    ly += 20;
+  }
+  s << "<circle cx=\"" << Fixed(lx + 12) << "\" cy=\"" << Fixed(ly)
+    << "\" r=\"4\" fill=\"#D55E00\"/>"
+    << "<text x=\"" << Fixed(lx + 30) << "\" y=\"" << Fixed(ly + 4) << "\">jump &gt; "
+    << Fixed(r.jump_threshold_db, 0) << " dB</text>\n";
+}
+
 }  // namespace
 
 std::string QuantReportTable(const QuantReport& r, size_t max_rows) {
@@ -127,104 +252,12 @@ nlohmann::ordered_json QuantReportJson(const QuantReport& r) {
 }
 
 std::string LayerSnrSvg(const QuantReport& r) {
-  const double left = 70, top = 50, height = 320, right = 170;
-  const double width = std::clamp(double(r.layers.size()) * 8.0, 440.0, 1100.0);
-  const double svg_w = left + width + right, svg_h = top + height + 70;
-  // The y range: finite SNRs, rounded out to 10 dB.
-  double lo = INFINITY, hi = -INFINITY;
-  auto consider = [&](double v) {
-    if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-  };
-  for (const auto& l : r.layers) {
-    consider(l.error.snr_db);
-    if (l.vs_float) consider(l.vs_float->snr_db);
-  }
-  if (!std::isfinite(lo)) lo = 0, hi = 60;
-  lo = std::floor(lo / 10) * 10;
-  hi = std::max(lo + 10, std::ceil(hi / 10) * 10);
-  const size_t n = r.layers.size();
-  auto X = [&](size_t i) { return left + (n > 1 ? double(i) / double(n - 1) : 0.5) * width; };
-  auto Y = [&](double db) {
-    if (db == INFINITY) db = hi;
-    return top + (1 - (std::clamp(db, lo, hi) - lo) / (hi - lo)) * height;
-  };
+  const SnrChart chart = ChartOf(r);
   std::ostringstream s;
-  s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << Fixed(svg_w, 0) << "\" height=\""
-    << Fixed(svg_h, 0) << "\" viewBox=\"0 0 " << Fixed(svg_w, 0) << " " << Fixed(svg_h, 0)
-    << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
-    << "<rect x=\"0\" y=\"0\" width=\"" << Fixed(svg_w, 0) << "\" height=\"" << Fixed(svg_h, 0)
-    << "\" fill=\"#ffffff\"/>\n";
-  s << "<text x=\"" << Fixed(svg_w / 2) << "\" y=\"28\" text-anchor=\"middle\" font-size=\"16\">"
-    << "SNR per layer in graph order (quantized vs float shadow)</text>\n";
-  for (double db = lo; db <= hi + 1e-9; db += 10) {
-    s << "<line x1=\"" << Fixed(left) << "\" y1=\"" << Fixed(Y(db)) << "\" x2=\""
-      << Fixed(left + width) << "\" y2=\"" << Fixed(Y(db)) << "\" stroke=\"#dddddd\"/>\n";
-    s << "<text x=\"" << Fixed(left - 6) << "\" y=\"" << Fixed(Y(db) + 4)
-      << "\" text-anchor=\"end\" font-size=\"10\">" << Fixed(db, 0) << "</text>\n";
-  }
-  // x ticks every 5, 10, 20, 50 ... layers, about ten of them.
-  size_t step = 1000;
-  for (size_t candidate : {5, 10, 20, 50, 100, 200, 500})
-    if (n / candidate <= 12) {
-      step = candidate;
-      break;
-    }
-  for (size_t i = 0; i < n; i += step) {
-    s << "<line x1=\"" << Fixed(X(i)) << "\" y1=\"" << Fixed(top + height) << "\" x2=\""
-      << Fixed(X(i)) << "\" y2=\"" << Fixed(top + height + 5) << "\" stroke=\"#333333\"/>\n";
-    s << "<text x=\"" << Fixed(X(i)) << "\" y=\"" << Fixed(top + height + 17)
-      << "\" text-anchor=\"middle\" font-size=\"10\">" << i << "</text>\n";
-  }
-  s << "<rect x=\"" << Fixed(left) << "\" y=\"" << Fixed(top) << "\" width=\"" << Fixed(width)
-    << "\" height=\"" << Fixed(height) << "\" fill=\"none\" stroke=\"#333333\"/>\n";
-  s << "<text x=\"" << Fixed(left + width / 2) << "\" y=\"" << Fixed(top + height + 36)
-    << "\" text-anchor=\"middle\" font-size=\"14\">layer (op output, graph order)</text>\n";
-  s << "<text x=\"20\" y=\"" << Fixed(top + height / 2)
-    << "\" text-anchor=\"middle\" font-size=\"14\" transform=\"rotate(-90 20 "
-    << Fixed(top + height / 2) << ")\">SNR (dB)</text>\n";
-  auto polyline = [&](const char* cls, const char* color, auto snr_of) {
-    s << "<polyline class=\"" << cls << "\" fill=\"none\" stroke=\"" << color
-      << "\" stroke-width=\"1.5\" points=\"";
-    bool first = true;
-    for (size_t i = 0; i < n; ++i) {
-      auto v = snr_of(r.layers[i]);
-      if (!v) continue;
-      s << (first ? "" : " ") << Fixed(X(i)) << "," << Fixed(Y(*v));
-      first = false;
-    }
-    s << "\"/>\n";
-  };
-  polyline("snr-shadow", "#0072B2",
-           [](const QuantLayer& l) { return std::optional<double>(l.error.snr_db); });
-  if (!r.float_model.empty())
-    polyline("snr-float", "#009E73", [](const QuantLayer& l) {
-      return l.vs_float ? std::optional<double>(l.vs_float->snr_db) : std::nullopt;
-    });
-  for (size_t i = 0; i < n; ++i) {
-    const QuantLayer& l = r.layers[i];
-    if (!l.jump) continue;
-    s << "<circle class=\"jump\" cx=\"" << Fixed(X(i)) << "\" cy=\"" << Fixed(Y(l.error.snr_db))
-      << "\" r=\"4\" fill=\"#D55E00\"><title>" << XmlEscape(l.op + " " + l.name) << ": "
-      << Fixed(l.error.snr_db, 1) << " dB, drop " << Fixed(l.snr_drop_db, 1)
-      << " dB</title></circle>\n";
-  }
-  const double lx = left + width + 14;
-  s << "<line x1=\"" << Fixed(lx) << "\" y1=\"" << Fixed(top + 10) << "\" x2=\"" << Fixed(lx + 24)
-    << "\" y2=\"" << Fixed(top + 10) << "\" stroke=\"#0072B2\" stroke-width=\"2\"/>\n"
-    << "<text x=\"" << Fixed(lx + 30) << "\" y=\"" << Fixed(top + 14)
-    << "\">vs float shadow</text>\n";
-  double ly = top + 30;
-  if (!r.float_model.empty()) {
-    s << "<line x1=\"" << Fixed(lx) << "\" y1=\"" << Fixed(ly) << "\" x2=\"" << Fixed(lx + 24)
-      << "\" y2=\"" << Fixed(ly) << "\" stroke=\"#009E73\" stroke-width=\"2\"/>\n"
-      << "<text x=\"" << Fixed(lx + 30) << "\" y=\"" << Fixed(ly + 4)
-      << "\">vs real float</text>\n";
-    ly += 20;
-  }
-  s << "<circle cx=\"" << Fixed(lx + 12) << "\" cy=\"" << Fixed(ly)
-    << "\" r=\"4\" fill=\"#D55E00\"/>"
-    << "<text x=\"" << Fixed(lx + 30) << "\" y=\"" << Fixed(ly + 4) << "\">jump &gt; "
-    << Fixed(r.jump_threshold_db, 0) << " dB</text>\n";
+  WriteSvgHeader(s, chart);
+  WriteAxes(s, chart);
+  WriteSnrLines(s, chart, r);
+  WriteLegend(s, chart, r);
   s << "</svg>\n";
   return s.str();
 }

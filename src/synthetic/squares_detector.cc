@@ -119,173 +119,223 @@ Kernels MakeKernels(double side) {
   return k;
 }
 
-}  // namespace
+constexpr int kClasses = 3;
+constexpr int kCells = kGrid * kGrid;
+constexpr int kMaxDetections = 10;
 
-Model BuildSquaresDetector() {
-  Graph g;
+// Fields in the schema's order; depth multiplier 2 (two profiles per input channel).
+BuiltinOptions DepthwiseOptions(int stride_w, int stride_h) {
+  return {"DepthwiseConv2DOptions",
+          {{"padding", int64_t{0}},
+           {"stride_w", int64_t{stride_w}},
+           {"stride_h", int64_t{stride_h}},
+           {"depth_multiplier", int64_t{2}},
+           {"fused_activation_function", int64_t{0}}}};
+}
+
+// Colour evidence per class (6 = full) and, in one more channel, all classes' evidence: the box
+// moments do not depend on the class.
+int32_t ColourEvidence(Graph& g, int32_t x) {
   ModelBuilder& b = g.b;
-  const int classes = 3;
-  int32_t image = b.AddTensor("image", DType::kUInt8, {1, kIn, kIn, 3},
-                              PerTensor(kSquaresInputScale, kSquaresInputZeroPoint));
-  int32_t x = g.Float("image/float", {1, kIn, kIn, 3});
-  b.AddBuiltinOp("DEQUANTIZE", {image}, {x});
-
-  // Colour evidence, 6 = full.
   std::vector<float> ew, eb;
-  for (int c = 0; c < classes; ++c) {
+  for (int c = 0; c < kClasses; ++c) {
     for (int i = 0; i < 3; ++i) ew.push_back(i == c ? kEvidenceGain : -kEvidenceGain / 2);
     eb.push_back(-kEvidenceGain * kEvidenceThreshold);
   }
-  int32_t evidence = g.Float("evidence", {1, kIn, kIn, classes});
+  int32_t evidence = g.Float("evidence", {1, kIn, kIn, kClasses});
   b.AddBuiltinOp("CONV_2D",
-                 {x, g.Const("evidence/weights", ew, {classes, 1, 1, 3}),
-                  g.Const("evidence/bias", eb, {classes})},
+                 {x, g.Const("evidence/weights", ew, {kClasses, 1, 1, 3}),
+                  g.Const("evidence/bias", eb, {kClasses})},
                  {evidence}, ConvOptions("Conv2DOptions", 1, 3 /* RELU6 */));
-
-  // All classes' evidence in one more channel: the box moments do not depend on the class.
   int32_t total_evidence = g.Float("evidence/total", {1, kIn, kIn, 1});
   b.AddBuiltinOp("CONV_2D",
-                 {evidence, g.Const("evidence/total/weights", {1, 1, 1}, {1, 1, 1, classes}),
+                 {evidence, g.Const("evidence/total/weights", {1, 1, 1}, {1, 1, 1, kClasses}),
                   g.Const("evidence/total/bias", {0.f}, {1})},
                  {total_evidence}, ConvOptions("Conv2DOptions", 1, 0));
-  int32_t evidence4 =
-      g.Concat("evidence/all", {evidence, total_evidence}, 3, {1, kIn, kIn, classes + 1});
+  return g.Concat("evidence/all", {evidence, total_evidence}, 3, {1, kIn, kIn, kClasses + 1});
+}
 
-  const int cells = kGrid * kGrid;
-  std::vector<int32_t> all_scores, all_boxes;
-  std::vector<float> anchors;
-  // (1/6: evidence is in [0, 6].) th = 5·ln(h/ha) with h² = area·kAreaToH2 under stretch.
-  const double kAreaToH2 = kTrainWidth / (double(kIn) * kIn * kTrainHeight);
-  for (double side : kAnchorSides) {
-    const std::string name = "anchor" + std::to_string(int(side));
-    const Kernels k = MakeKernels(side);
-    const double ha = side / kTrainHeight, wa = side / kTrainWidth;
-    const int kw = 2 * k.rx + 1, kh = 2 * k.ry + 1;
+// One anchor size: its name, kernels and size in normalized units.
+struct Anchor {
+  std::string name;
+  Kernels k;
+  double ha = 0, wa = 0;
+};
 
-    // Horizontal pass (depth multiplier 2, stride 2 along x): per class channel its inner and
-    // outer profile; the total channel's outer profile and outer profile · dx.
-    std::vector<float> hw(size_t(kw) * 8);  // [1, 1, kw, 4·2], output channel = 2·input + m
-    for (int j = 0; j < kw; ++j) {
-      float* tap = &hw[size_t(j) * 8];
-      for (int c = 0; c < classes; ++c) {
-        tap[2 * c] = float(k.inner_x[size_t(j)]);
-        tap[2 * c + 1] = float(k.outer_x[size_t(j)]);
-      }
-      tap[6] = float(k.outer_x[size_t(j)]);
-      tap[7] = float(k.outer_x[size_t(j)] * (j - k.rx));
+// Horizontal pass (depth multiplier 2, stride 2 along x): per class channel its inner and
+// outer profile; the total channel's outer profile and outer profile · dx.
+int32_t RowProfiles(Graph& g, const Anchor& anchor, int32_t evidence4) {
+  const Kernels& k = anchor.k;
+  const std::string& name = anchor.name;
+  const int kw = 2 * k.rx + 1;
+  std::vector<float> hw(size_t(kw) * 8);  // [1, 1, kw, 4·2], output channel = 2·input + m
+  for (int j = 0; j < kw; ++j) {
+    float* tap = &hw[size_t(j) * 8];
+    for (int c = 0; c < kClasses; ++c) {
+      tap[2 * c] = float(k.inner_x[size_t(j)]);
+      tap[2 * c + 1] = float(k.outer_x[size_t(j)]);
     }
-    int32_t rows = g.Float(name + "/rows", {1, kIn, kGrid, 8});
-    BuiltinOptions h_options{"DepthwiseConv2DOptions",
-                             {{"padding", int64_t{0}},
-                              {"stride_w", int64_t{2}},
-                              {"stride_h", int64_t{1}},
-                              {"depth_multiplier", int64_t{2}},
-                              {"fused_activation_function", int64_t{0}}}};
-    b.AddBuiltinOp("DEPTHWISE_CONV_2D",
+    tap[6] = float(k.outer_x[size_t(j)]);
+    tap[7] = float(k.outer_x[size_t(j)] * (j - k.rx));
+  }
+  int32_t rows = g.Float(name + "/rows", {1, kIn, kGrid, 8});
+  g.b.AddBuiltinOp("DEPTHWISE_CONV_2D",
                    {evidence4, g.Const(name + "/rows/weights", hw, {1, 1, kw, 8}),
                     g.Const(name + "/rows/bias", std::vector<float>(8, 0.f), {8})},
-                   {rows}, h_options);
+                   {rows}, DepthwiseOptions(2, 1));
+  return rows;
+}
 
-    // Vertical pass (depth multiplier 2, stride 2 along y) into 16 channels, 4 per input pair:
-    // class c: 4c = inner·(1/Ai + w/Ar), 4c+2 = −outer·w/Ar, so 4c + 4c+2 is the inner mean
-    // minus w times the ring mean. Total: 12 = Σ, 13 = Σdy, 14 = Σdx, each scaled (see below).
-    // Σ' = ΣE·kAreaToH2/ha² (so ln Σ' = 2·ln(h/ha)); the numerators carry the same factor and
-    // 10/(64·ha) or 10/(64·wa), so that Σ'dy/Σ' is ty and Σ'dx/Σ' is tx. 1/6: E is in [0, 6].
-    const double a = (1 / k.inner_area + kRingWeight / k.ring_area) / 6;
-    const double r = kRingWeight / k.ring_area / 6;
-    const double mass = kAreaToH2 / (ha * ha) / 6;
-    std::vector<float> vw(size_t(kh) * 16, 0.f);  // [1, kh, 1, 16]
-    for (int i = 0; i < kh; ++i) {
-      float* tap = &vw[size_t(i) * 16];
-      const double in = k.inner_y[size_t(i)], out = k.outer_y[size_t(i)];
-      for (int c = 0; c < classes; ++c) {
-        tap[4 * c] = float(in * a);
-        tap[4 * c + 2] = float(-out * r);
-      }
-      tap[12] = float(out * mass);
-      tap[13] = float(out * mass * (i - k.ry) * 10 / (kIn * ha));
-      tap[14] = float(out * mass * 10 / (kIn * wa));
+// Vertical pass (depth multiplier 2, stride 2 along y) into 16 channels, 4 per input pair:
+// class c: 4c = inner·(1/Ai + w/Ar), 4c+2 = −outer·w/Ar, so 4c + 4c+2 is the inner mean
+// minus w times the ring mean. Total: 12 = Σ, 13 = Σdy, 14 = Σdx, each scaled (see below).
+// Σ' = ΣE·kAreaToH2/ha² (so ln Σ' = 2·ln(h/ha)); the numerators carry the same factor and
+// 10/(64·ha) or 10/(64·wa), so that Σ'dy/Σ' is ty and Σ'dx/Σ' is tx. 1/6: E is in [0, 6].
+int32_t WindowSums(Graph& g, const Anchor& anchor, int32_t rows) {
+  const Kernels& k = anchor.k;
+  const std::string& name = anchor.name;
+  const double ha = anchor.ha, wa = anchor.wa;
+  const int kh = 2 * k.ry + 1;
+  // th = 5·ln(h/ha) with h² = area·kAreaToH2 under stretch.
+  const double kAreaToH2 = kTrainWidth / (double(kIn) * kIn * kTrainHeight);
+  const double a = (1 / k.inner_area + kRingWeight / k.ring_area) / 6;
+  const double r = kRingWeight / k.ring_area / 6;
+  const double mass = kAreaToH2 / (ha * ha) / 6;
+  std::vector<float> vw(size_t(kh) * 16, 0.f);  // [1, kh, 1, 16]
+  for (int i = 0; i < kh; ++i) {
+    float* tap = &vw[size_t(i) * 16];
+    const double in = k.inner_y[size_t(i)], out = k.outer_y[size_t(i)];
+    for (int c = 0; c < kClasses; ++c) {
+      tap[4 * c] = float(in * a);
+      tap[4 * c + 2] = float(-out * r);
     }
-    int32_t sums = g.Float(name + "/sums", {1, kGrid, kGrid, 16});
-    BuiltinOptions v_options = h_options;
-    v_options.fields[1].value = int64_t{1};  // stride_w
-    v_options.fields[2].value = int64_t{2};  // stride_h
-    b.AddBuiltinOp("DEPTHWISE_CONV_2D",
+    tap[12] = float(out * mass);
+    tap[13] = float(out * mass * (i - k.ry) * 10 / (kIn * ha));
+    tap[14] = float(out * mass * 10 / (kIn * wa));
+  }
+  int32_t sums = g.Float(name + "/sums", {1, kGrid, kGrid, 16});
+  g.b.AddBuiltinOp("DEPTHWISE_CONV_2D",
                    {rows, g.Const(name + "/sums/weights", vw, {1, kh, 1, 16}),
                     g.Const(name + "/sums/bias", std::vector<float>(16, 0.f), {16})},
-                   {sums}, v_options);
+                   {sums}, DepthwiseOptions(1, 2));
+  return sums;
+}
 
-    // Scores: 1x1 conv adding each class's pair, RELU.
-    std::vector<float> pick(size_t(classes) * 16, 0.f);  // [classes, 1, 1, 16]
-    for (int c = 0; c < classes; ++c) {
-      pick[size_t(c) * 16 + size_t(4 * c)] = 1;
-      pick[size_t(c) * 16 + size_t(4 * c + 2)] = 1;
-    }
-    int32_t score = g.Float(name + "/score", {1, kGrid, kGrid, classes});
-    b.AddBuiltinOp("CONV_2D",
-                   {sums, g.Const(name + "/score/weights", pick, {classes, 1, 1, 16}),
-                    g.Const(name + "/score/bias", std::vector<float>(classes, 0.f), {classes})},
-                   {score}, ConvOptions("Conv2DOptions", 1, 1 /* RELU */));
-    all_scores.push_back(g.Reshape(name + "/scores", score, {1, cells, classes}));
-
-    // Moments: Σdy and Σdx; Σ (+ε, so that empty windows divide and log safely).
-    std::vector<float> first(2 * 16, 0.f), zeroth(16, 0.f);
-    first[13] = 1;
-    first[16 + 14] = 1;
-    zeroth[12] = 1;
-    int32_t moments = g.Float(name + "/moments", {1, kGrid, kGrid, 2});
-    b.AddBuiltinOp("CONV_2D",
-                   {sums, g.Const(name + "/moments/weights", first, {2, 1, 1, 16}),
-                    g.Const(name + "/moments/bias", {0.f, 0.f}, {2})},
-                   {moments}, ConvOptions("Conv2DOptions", 1, 0));
-    int32_t total = g.Float(name + "/mass", {1, kGrid, kGrid, 1});
-    b.AddBuiltinOp("CONV_2D",
-                   {sums, g.Const(name + "/mass/weights", zeroth, {1, 1, 1, 16}),
-                    g.Const(name + "/mass/bias", {kEps}, {1})},
-                   {total}, ConvOptions("Conv2DOptions", 1, 0));
-    int32_t centre = g.Float(name + "/centre", {1, kGrid, kGrid, 2});
-    b.AddBuiltinOp("DIV", {moments, total}, {centre}, Fused("DivOptions"));
-    int32_t log_mass = g.Float(name + "/log_mass", {1, kGrid, kGrid, 1});
-    b.AddBuiltinOp("LOG", {total}, {log_mass});
-    int32_t enc =
-        g.Concat(name + "/encodings", {centre, log_mass, log_mass}, 3, {1, kGrid, kGrid, 4});
-    all_boxes.push_back(g.Reshape(name + "/boxes", enc, {1, cells, 4}));
-
-    for (int i = 0; i < kGrid; ++i)
-      for (int j = 0; j < kGrid; ++j) {
-        // Output cell (i, j) is centred on input pixel (2i + 1, 2j + 1) (SAME padding, stride 2).
-        anchors.push_back(float((2 * i + 1.5) / kIn));
-        anchors.push_back(float((2 * j + 1.5) / kIn));
-        anchors.push_back(float(ha));
-        anchors.push_back(float(wa));
-      }
+// Scores: 1x1 conv adding each class's pair, RELU; [1, cells, classes].
+int32_t AnchorScores(Graph& g, const std::string& name, int32_t sums) {
+  std::vector<float> pick(size_t(kClasses) * 16, 0.f);  // [classes, 1, 1, 16]
+  for (int c = 0; c < kClasses; ++c) {
+    pick[size_t(c) * 16 + size_t(4 * c)] = 1;
+    pick[size_t(c) * 16 + size_t(4 * c + 2)] = 1;
   }
-  const int n = int(std::size(kAnchorSides)) * cells;
-  int32_t raw = g.Concat("box_encodings/raw", all_boxes, 1, {1, n, 4});
+  int32_t score = g.Float(name + "/score", {1, kGrid, kGrid, kClasses});
+  g.b.AddBuiltinOp("CONV_2D",
+                   {sums, g.Const(name + "/score/weights", pick, {kClasses, 1, 1, 16}),
+                    g.Const(name + "/score/bias", std::vector<float>(kClasses, 0.f), {kClasses})},
+                   {score}, ConvOptions("Conv2DOptions", 1, 1 /* RELU */));
+  return g.Reshape(name + "/scores", score, {1, kCells, kClasses});
+}
+
+// Moments: Σdy and Σdx; Σ (+ε, so that empty windows divide and log safely). Their ratios and
+// log give the box encodings before the final scale; [1, cells, 4].
+int32_t AnchorBoxes(Graph& g, const std::string& name, int32_t sums) {
+  ModelBuilder& b = g.b;
+  std::vector<float> first(2 * 16, 0.f), zeroth(16, 0.f);
+  first[13] = 1;
+  first[16 + 14] = 1;
+  zeroth[12] = 1;
+  int32_t moments = g.Float(name + "/moments", {1, kGrid, kGrid, 2});
+  b.AddBuiltinOp("CONV_2D",
+                 {sums, g.Const(name + "/moments/weights", first, {2, 1, 1, 16}),
+                  g.Const(name + "/moments/bias", {0.f, 0.f}, {2})},
+                 {moments}, ConvOptions("Conv2DOptions", 1, 0));
+  int32_t total = g.Float(name + "/mass", {1, kGrid, kGrid, 1});
+  b.AddBuiltinOp("CONV_2D",
+                 {sums, g.Const(name + "/mass/weights", zeroth, {1, 1, 1, 16}),
+                  g.Const(name + "/mass/bias", {kEps}, {1})},
+                 {total}, ConvOptions("Conv2DOptions", 1, 0));
+  int32_t centre = g.Float(name + "/centre", {1, kGrid, kGrid, 2});
+  b.AddBuiltinOp("DIV", {moments, total}, {centre}, Fused("DivOptions"));
+  int32_t log_mass = g.Float(name + "/log_mass", {1, kGrid, kGrid, 1});
+  b.AddBuiltinOp("LOG", {total}, {log_mass});
+  int32_t enc =
+      g.Concat(name + "/encodings", {centre, log_mass, log_mass}, 3, {1, kGrid, kGrid, 4});
+  return g.Reshape(name + "/boxes", enc, {1, kCells, 4});
+}
+
+// Output cell (i, j) is centred on input pixel (2i + 1, 2j + 1) (SAME padding, stride 2).
+void AppendAnchorCentres(const Anchor& anchor, std::vector<float>& anchors) {
+  for (int i = 0; i < kGrid; ++i)
+    for (int j = 0; j < kGrid; ++j) {
+      anchors.push_back(float((2 * i + 1.5) / kIn));
+      anchors.push_back(float((2 * j + 1.5) / kIn));
+      anchors.push_back(float(anchor.ha));
+      anchors.push_back(float(anchor.wa));
+    }
+}
+
+// Every anchor size's scores and box encodings, and the anchors, in anchor-size order.
+struct Heads {
+  std::vector<int32_t> scores, boxes;
+  std::vector<float> anchors;
+};
+
+Heads AnchorHeads(Graph& g, int32_t evidence4) {
+  Heads heads;
+  for (double side : kAnchorSides) {
+    const Anchor anchor{"anchor" + std::to_string(int(side)), MakeKernels(side),
+                        side / kTrainHeight, side / kTrainWidth};
+    int32_t rows = RowProfiles(g, anchor, evidence4);
+    int32_t sums = WindowSums(g, anchor, rows);
+    heads.scores.push_back(AnchorScores(g, anchor.name, sums));
+    heads.boxes.push_back(AnchorBoxes(g, anchor.name, sums));
+    AppendAnchorCentres(anchor, heads.anchors);
+  }
+  return heads;
+}
+
+// TFLite_Detection_PostProcess (fast NMS, scales 10, 10, 5, 5) over all anchors; returns its
+// outputs: boxes, classes, scores, count.
+std::vector<int32_t> DetectionPostprocess(Graph& g, const Heads& heads) {
+  ModelBuilder& b = g.b;
+  const int n = int(std::size(kAnchorSides)) * kCells;
+  int32_t raw = g.Concat("box_encodings/raw", heads.boxes, 1, {1, n, 4});
   int32_t boxes = g.Float("box_encodings", {1, n, 4});
   // th = 5·ln(h/ha) = 2.5·ln Σ'.
   b.AddBuiltinOp("MUL", {raw, g.Const("box_encodings/scale", {1, 1, 2.5f, 2.5f}, {4})}, {boxes},
                  Fused("MulOptions"));
-  int32_t scores = g.Concat("class_predictions", all_scores, 1, {1, n, classes});
-  int32_t anchor_tensor = g.Const("anchors", anchors, {n, 4});
+  int32_t scores = g.Concat("class_predictions", heads.scores, 1, {1, n, kClasses});
+  int32_t anchor_tensor = g.Const("anchors", heads.anchors, {n, 4});
 
-  const int max_detections = 10;
-  std::vector<int32_t> outs = {g.Float("detection_boxes", {1, max_detections, 4}),
-                               g.Float("detection_classes", {1, max_detections}),
-                               g.Float("detection_scores", {1, max_detections}),
+  std::vector<int32_t> outs = {g.Float("detection_boxes", {1, kMaxDetections, 4}),
+                               g.Float("detection_classes", {1, kMaxDetections}),
+                               g.Float("detection_scores", {1, kMaxDetections}),
                                g.Float("num_detections", {1})};
   b.AddCustomOp("TFLite_Detection_PostProcess", {boxes, scores, anchor_tensor}, outs,
-                FlexbufferMap({{"max_detections", int64_t{max_detections}},
+                FlexbufferMap({{"max_detections", int64_t{kMaxDetections}},
                                {"max_classes_per_detection", int64_t{1}},
                                {"detections_per_class", int64_t{100}},
                                {"use_regular_nms", false},
                                {"nms_score_threshold", 0.2},
                                {"nms_iou_threshold", 0.5},
-                               {"num_classes", int64_t{classes}},
+                               {"num_classes", int64_t{kClasses}},
                                {"y_scale", 10.0},
                                {"x_scale", 10.0},
                                {"h_scale", 5.0},
                                {"w_scale", 5.0}}));
+  return outs;
+}
+
+}  // namespace
+
+Model BuildSquaresDetector() {
+  Graph g;
+  ModelBuilder& b = g.b;
+  int32_t image = b.AddTensor("image", DType::kUInt8, {1, kIn, kIn, 3},
+                              PerTensor(kSquaresInputScale, kSquaresInputZeroPoint));
+  int32_t x = g.Float("image/float", {1, kIn, kIn, 3});
+  b.AddBuiltinOp("DEQUANTIZE", {image}, {x});
+  const std::vector<int32_t> outs = DetectionPostprocess(g, AnchorHeads(g, ColourEvidence(g, x)));
   b.SetInputs({image});
   b.SetOutputs(outs);
   // Named outputs (TF2's serving signature: output_0..3 = count, scores, classes, boxes), so a
