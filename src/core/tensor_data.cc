@@ -10,9 +10,9 @@ size_t TensorData::element_count() const {
   return n;
 }
 
-void TensorData::CheckElementSize(size_t bytes) const {
-  if (bytes != DTypeSize(dtype))
-    throw Error("", "tensor", "elements of " + std::to_string(bytes) + " bytes",
+void TensorData::CheckElementSize(size_t element_bytes) const {
+  if (element_bytes != DTypeSize(dtype))
+    throw Error("", "tensor", "elements of " + std::to_string(element_bytes) + " bytes",
                 std::string(DTypeName(dtype)));
 }
 

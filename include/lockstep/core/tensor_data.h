@@ -39,8 +39,8 @@ struct TensorData {
   void Check() const {
     CheckElementSize(sizeof(T));
   }
-  // An Error when the dtype's elements are not `bytes` wide.
-  void CheckElementSize(size_t bytes) const;
+  // An Error when the dtype's elements are not `element_bytes` wide.
+  void CheckElementSize(size_t element_bytes) const;
 };
 
 }  // namespace lockstep
