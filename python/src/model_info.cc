@@ -33,14 +33,14 @@ py::list TensorInfos(const Model& model, bool inputs) {
   return out;
 }
 
-std::pair<double, int64_t> OutputQuantization(const LoadedModel& lm, int index) {
-  const auto& outputs = lm.model.subgraphs.at(0).outputs;
+std::pair<double, int64_t> OutputQuantization(const ModelFile& file, int index) {
+  const auto& outputs = file.model().subgraphs.at(0).outputs;
   if (index < 0 || size_t(index) >= outputs.size())
-    throw Error(lm.path, "output", "an output index below " + std::to_string(outputs.size()),
+    throw Error(file.source(), "output", "an output index below " + std::to_string(outputs.size()),
                 std::to_string(index));
-  const Tensor& t = lm.model.subgraphs[0].tensors.at(size_t(outputs[size_t(index)]));
+  const Tensor& t = file.model().subgraphs[0].tensors.at(size_t(outputs[size_t(index)]));
   if (!t.quantization || t.quantization->scale.size() != 1)
-    throw Error(lm.path, "output " + std::to_string(index) + " ('" + t.name + "')",
+    throw Error(file.source(), "output " + std::to_string(index) + " ('" + t.name + "')",
                 "a per-tensor quantized output",
                 t.quantization ? "per-channel quantization" : std::string(DTypeName(t.dtype)));
   const Quantization& q = *t.quantization;
