@@ -148,16 +148,9 @@ void AddDetectionArrays(py::class_<ImageDetections>& c) {
   c.def_property_readonly(
        "boxes",
        [](const ImageDetections& r) {
-         py::array_t<double> a({py::ssize_t(r.detections.size()), py::ssize_t(4)});
-         auto o = a.mutable_unchecked<2>();
-         for (size_t i = 0; i < r.detections.size(); ++i) {
-           const Box& b = r.detections[i].box;
-           o(py::ssize_t(i), 0) = b.xmin;
-           o(py::ssize_t(i), 1) = b.ymin;
-           o(py::ssize_t(i), 2) = b.xmax;
-           o(py::ssize_t(i), 3) = b.ymax;
-         }
-         return a;
+         std::vector<Box> boxes;
+         for (const PixelDetection& d : r.detections) boxes.push_back(d.box);
+         return BoxArray(boxes);
        },
        "[N,4] float64 (xmin, ymin, xmax, ymax) in source pixels.")
       .def_property_readonly(
@@ -297,17 +290,9 @@ void BindDetector(py::module_& m) {
   m.def(
       "normalized_to_source_pixels",
       [](const py::array& boxes, const Transform& transform, bool clamp) {
-        std::vector<Box> in = ToBoxes(boxes, "boxes");
-        py::array_t<double> out({py::ssize_t(in.size()), py::ssize_t(4)});
-        auto o = out.mutable_unchecked<2>();
-        for (size_t i = 0; i < in.size(); ++i) {
-          Box b = NormalizedToSourcePixels(in[i], transform, clamp);
-          o(py::ssize_t(i), 0) = b.xmin;
-          o(py::ssize_t(i), 1) = b.ymin;
-          o(py::ssize_t(i), 2) = b.xmax;
-          o(py::ssize_t(i), 3) = b.ymax;
-        }
-        return out;
+        std::vector<Box> out = ToBoxes(boxes, "boxes");
+        for (Box& b : out) b = NormalizedToSourcePixels(b, transform, clamp);
+        return BoxArray(out);
       },
       py::arg("boxes"), py::arg("transform"), py::arg("clamp") = true,
       "[N,4] boxes (xmin, ymin, xmax, ymax) normalized to the model input (the decoders' "

@@ -24,6 +24,8 @@ std::pair<double, int64_t> OutputQuantization(const ModelFile& model, int index)
 py::array Dequantize(const py::array& values, double scale, int64_t zero_point);
 // [N,4] boxes (xmin, ymin, xmax, ymax) through Transform::Inverse.
 py::array InverseBoxes(const Transform& transform, const py::array& boxes);
+// Boxes → an [N,4] float64 array (xmin, ymin, xmax, ymax).
+py::array BoxArray(const std::vector<Box>& boxes);
 // [N,4] float64 array → boxes; Error naming `what` for another shape.
 std::vector<Box> ToBoxes(const py::array& boxes, const std::string& what);
 

@@ -61,18 +61,22 @@ std::vector<Box> ToBoxes(const py::array& boxes, const std::string& what) {
   return out;
 }
 
-py::array InverseBoxes(const Transform& transform, const py::array& boxes) {
-  std::vector<Box> in = ToBoxes(boxes, "boxes");
-  py::array_t<double> out({py::ssize_t(in.size()), py::ssize_t(4)});
+py::array BoxArray(const std::vector<Box>& boxes) {
+  py::array_t<double> out({py::ssize_t(boxes.size()), py::ssize_t(4)});
   auto o = out.mutable_unchecked<2>();
-  for (size_t i = 0; i < in.size(); ++i) {
-    Box b = transform.Inverse(in[i]);
-    o(py::ssize_t(i), 0) = b.xmin;
-    o(py::ssize_t(i), 1) = b.ymin;
-    o(py::ssize_t(i), 2) = b.xmax;
-    o(py::ssize_t(i), 3) = b.ymax;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    o(py::ssize_t(i), 0) = boxes[i].xmin;
+    o(py::ssize_t(i), 1) = boxes[i].ymin;
+    o(py::ssize_t(i), 2) = boxes[i].xmax;
+    o(py::ssize_t(i), 3) = boxes[i].ymax;
   }
   return out;
+}
+
+py::array InverseBoxes(const Transform& transform, const py::array& boxes) {
+  std::vector<Box> out = ToBoxes(boxes, "boxes");
+  for (Box& b : out) b = transform.Inverse(b);
+  return BoxArray(out);
 }
 
 }  // namespace lockstep::python
