@@ -187,7 +187,7 @@ def dequantize(values: npt.NDArray[np.integer[Any]], model: ModelLike,
 class Engine:
     """A model on the real TensorFlow Lite runtime."""
 
-    def __init__(self, model: PathLike, threads: int = 1, xnnpack: bool = False,
+    def __init__(self, model: Union[Model, PathLike], threads: int = 1, xnnpack: bool = False,
                  edgetpu: bool = False) -> None: ...
     @property
     def inputs(self) -> list[dict[str, Any]]: ...
@@ -241,8 +241,8 @@ class Detections:
 class Detector:
     """Image → detections in source pixels."""
 
-    def __init__(self, model: PathLike, spec: Optional[SpecLike] = None, threads: int = 1,
-                 xnnpack: bool = False, score_threshold: Optional[float] = None,
+    def __init__(self, model: Union[Model, PathLike], spec: Optional[SpecLike] = None,
+                 threads: int = 1, xnnpack: bool = False, score_threshold: Optional[float] = None,
                  clamp: Optional[bool] = None) -> None: ...
     def detect(self, image: ImageLike, channel_order: ChannelOrder = "rgb",
                max_pixels: int = 100000000) -> Detections: ...
@@ -301,7 +301,7 @@ def compare_tensors(reference: npt.NDArray[Any], other: npt.NDArray[Any],
 def diff_specs(training: SpecLike, deployed: SpecLike) -> list[dict[str, Any]]:
     """Two specs' differences grouped into units."""
 
-def run_dataset(model: PathLike, spec: Optional[SpecLike], annotations: PathLike, images: PathLike,
+def run_dataset(model: Union[Model, PathLike], spec: Optional[SpecLike], annotations: PathLike, images: PathLike,
                 max_images: int = 0, threads: int = 1,
                 score_threshold: float = 0.0) -> dict[str, Any]:
     """A detector over an annotated image set, as `lockstep eval` runs it."""

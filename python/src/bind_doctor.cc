@@ -8,8 +8,7 @@
 #include "lockstep/doctor/spec_diff.h"
 #include "lockstep/doctor/tensor_compare.h"
 #include "lockstep/eval/coco.h"
-#include "lockstep/image/decode.h"
-#include "lockstep/model/model_io.h"
+#include "lockstep/pipeline/source_image.h"
 #include "lockstep/pipeline/spec_model.h"
 #include "lockstep/run/dataset_run.h"
 #ifdef LOCKSTEP_PY_DOCTOR
@@ -100,7 +99,10 @@ std::optional<std::filesystem::path> OptionalPath(const py::handle& value, const
 
 }  // namespace
 
-void BindDoctor(py::module_& m) {
+namespace {
+
+// lockstep.compare_tensors: another pipeline's stage tensor explained.
+void BindCompareTensors(py::module_& m) {
   m.def(
       "compare_tensors",
       [](const py::array& reference, const py::array& other, const std::string& stage,
@@ -124,8 +126,7 @@ void BindDoctor(py::module_& m) {
         }
         if (!image.is_none()) {
           if (auto path = AsPath(image))
-            source = DecodeImageFile(
-                *path, {.apply_exif_orientation = s ? s->input.exif_orientation : true});
+            source = DecodeSourceImage(*path, s ? *s : Spec{});
           else
             source = ToImage(py::reinterpret_borrow<py::array>(image), "rgb", "image");
           context.source = &source;
@@ -145,7 +146,10 @@ void BindDoctor(py::module_& m) {
       "boxes. spec/model/image (the reference's spec, the model, the source image: path or RGB "
       "array) let fingerprints test their hypotheses exactly. Returns {stage, same_shape, equal, "
       "stats, fingerprints}.");
+}
 
+// lockstep.diff_specs: two specs' differences by unit.
+void BindDiffSpecs(py::module_& m) {
   m.def(
       "diff_specs",
       [](const py::handle& training, const py::handle& deployed) {
@@ -156,14 +160,16 @@ void BindDoctor(py::module_& m) {
       "Every difference between two specs, grouped into the units a person changes together "
       "(\"geometry\", \"normalize\", \"tensor.quantization\", ...), in data-flow order: "
       "[{unit, fields: [{field, training, deployed}]}]. Empty when they describe one pipeline.");
+}
 
+// lockstep.run_dataset: a detector over an annotated set, as `lockstep eval`.
+void BindRunDataset(py::module_& m) {
   m.def(
       "run_dataset",
       [](const py::handle& model, const py::handle& spec, const py::handle& annotations,
          const py::handle& images, size_t max_images, int threads, double score_threshold) {
-        std::string model_path = RequirePath(model, "model");
-        Spec s = spec.is_none() ? SpecFromModel(ReadModelFile(model_path), model_path)
-                                : AsSpec(spec, "spec");
+        std::shared_ptr<const ModelFile> file = AsModelFile(model);
+        Spec s = spec.is_none() ? SpecFromModel(*file) : AsSpec(spec, "spec");
         EvalSet set = LoadEvalSet(RequirePath(annotations, "annotations"),
                                   RequirePath(images, "images"), max_images);
         DatasetRunOptions options;
@@ -172,7 +178,7 @@ void BindDoctor(py::module_& m) {
         DatasetRun run;
         {
           py::gil_scoped_release unlocked;
-          run = RunDataset(model_path, s, set, options);
+          run = RunDataset(std::move(file), s, set, options);
         }
         py::dict out;
         out["detections"] = FromJson(CocoResultsJson(run.detections));
@@ -189,8 +195,11 @@ void BindDoctor(py::module_& m) {
       "first, one interpreter per thread, classes mapped to categories by label name): "
       "{detections (COCO results), annotations (the images kept), findings, labels, "
       "label_origin, dropped}. Feed both to lockstep.evaluate.");
+}
 
 #ifdef LOCKSTEP_PY_DOCTOR
+// lockstep.DoctorReport: the doctor's answer.
+void BindDoctorReport(py::module_& m) {
   py::class_<DoctorReport>(m, "DoctorReport",
                            "The doctor's answer: aligned or not, the findings, the first stage "
                            "that diverges, what it costs.")
@@ -252,7 +261,10 @@ void BindDoctor(py::module_& m) {
                std::to_string(r.findings.size()) + " findings" +
                (r.first_divergence.empty() ? "" : ", first divergence " + r.first_divergence) + ">";
       });
+}
 
+// lockstep.doctor: as `lockstep doctor`.
+void BindRunDoctor(py::module_& m) {
   m.def(
       "doctor",
       [](const py::handle& model, const py::handle& training, const py::handle& deployed,
@@ -285,6 +297,19 @@ void BindDoctor(py::module_& m) {
       "that diverges; with annotations, what it costs in COCO AP and which field explains it; "
       "with stage_tensors (a folder of <image file name>.<stage>.npy), explains another "
       "pipeline's tensors. As `lockstep doctor`.");
+}
+
+#endif
+
+}  // namespace
+
+void BindDoctor(py::module_& m) {
+  BindCompareTensors(m);
+  BindDiffSpecs(m);
+  BindRunDataset(m);
+#ifdef LOCKSTEP_PY_DOCTOR
+  BindDoctorReport(m);
+  BindRunDoctor(m);
 #endif
 }
 

@@ -3,12 +3,15 @@
 #include <pybind11/operators.h>
 #include <pybind11/stl.h>
 
+#include <cstring>
+
 #include "bindings.h"
 #include "convert.h"
 #include "lockstep/core/error.h"
 #include "lockstep/image/decode.h"
-#include "lockstep/model/model_io.h"
 #include "lockstep/pipeline/geometry.h"
+#include "lockstep/pipeline/quantize.h"
+#include "lockstep/pipeline/source_image.h"
 #include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep::python {
@@ -18,12 +21,12 @@ std::string Text(std::string_view s) { return std::string(s); }
 
 py::tuple RectTuple(const Rect& r) { return py::make_tuple(r.x, r.y, r.width, r.height); }
 
-// The decoded image of a path (exif as the spec says) or the RGB image of an array.
-Image SourceImage(const py::handle& image, const std::string& channel_order, bool exif,
+// The decoded image of a path (as the spec says) or the RGB image of an array.
+Image SourceImage(const py::handle& image, const std::string& channel_order, const Spec& spec,
                   int64_t max_pixels) {
   if (auto path = AsPath(image)) {
     py::gil_scoped_release unlocked;
-    return DecodeImageFile(*path, {.max_pixels = max_pixels, .apply_exif_orientation = exif});
+    return DecodeSourceImage(*path, spec, max_pixels);
   }
   if (!py::isinstance<py::array>(image))
     throw Error("", "image", "a path or a numpy uint8 array (HxWx3)", TypeName(image));
@@ -32,15 +35,10 @@ Image SourceImage(const py::handle& image, const std::string& channel_order, boo
 
 Spec SpecOrDerived(const py::handle& spec, const py::handle& model) {
   if (!spec.is_none()) return AsSpec(spec, "spec");
-  if (py::isinstance<LoadedModel>(model)) {
-    const auto& m = model.cast<const LoadedModel&>();
-    return SpecFromModel(m.model, m.path);
-  }
   if (py::isinstance<ModelInput>(model))
     throw Error("", "spec", "a spec (or a Model or model path to derive one from)",
                 "None with a ModelInput");
-  std::string path = RequirePath(model, "model");
-  return SpecFromModel(ReadModelFile(path), path);
+  return SpecFromModel(*AsModelFile(model));
 }
 
 struct PreprocessResult {
@@ -50,34 +48,13 @@ struct PreprocessResult {
 };
 
 py::array Quantize(const py::array& values, const py::handle& model, const py::handle& spec) {
-  ModelInput input = AsModelInput(model);
-  Spec s = spec.is_none() ? Spec{} : AsSpec(spec, "spec");
-  InputQuantization q = ResolveQuantization(s, input);
-  if (q.dtype == DType::kFloat32)
-    throw Error("", "model input", "a quantized input (uint8, int8 or int16)", "float32");
+  const InputQuantization q = RequireQuantized(
+      ResolveQuantization(spec.is_none() ? Spec{} : AsSpec(spec, "spec"), AsModelInput(model)));
   if (values.dtype().kind() != 'f')
     throw Error("values", "dtype", "floats (the normalized tensor)", DTypeText(values.dtype()));
   auto reals = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(values);
   std::vector<int> shape(values.shape(), values.shape() + values.ndim());
-  TensorData out(q.dtype, shape);
-  const double* v = reals.data();
-  for (size_t i = 0; i < out.element_count(); ++i) {
-    int64_t x = QuantizeValue(v[i], q);
-    switch (q.dtype) {
-      case DType::kUInt8:
-        out.as<uint8_t>()[i] = uint8_t(x);
-        break;
-      case DType::kInt8:
-        out.as<int8_t>()[i] = int8_t(x);
-        break;
-      case DType::kInt16:
-        out.as<int16_t>()[i] = int16_t(x);
-        break;
-      default:
-        throw Error("", "model input", "uint8, int8 or int16", Text(DTypeName(q.dtype)));
-    }
-  }
-  return ToArray(std::move(out));
+  return ToArray(QuantizeTensor({reals.data(), size_t(reals.size())}, shape, q));
 }
 
 }  // namespace
@@ -87,15 +64,16 @@ py::array Dequantize(const py::array& values, double scale, int64_t zero_point) 
     throw Error("values", "dtype", "integers (a quantized tensor)", DTypeText(values.dtype()));
   auto q = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(values);
   std::vector<int> shape(values.shape(), values.shape() + values.ndim());
+  std::vector<float> reals = DequantizeValues({q.data(), size_t(q.size())}, scale, zero_point);
   TensorData out(DType::kFloat32, shape);
-  // As TFLite's DEQUANTIZE: the float32 scale widened to double, times (q - zero_point).
-  const double s = double(float(scale));
-  for (size_t i = 0; i < out.element_count(); ++i)
-    out.as<float>()[i] = float(s * double(q.data()[i] - zero_point));
+  if (!reals.empty()) std::memcpy(out.bytes.data(), reals.data(), out.bytes.size());
   return ToArray(std::move(out));
 }
 
-void BindPipeline(py::module_& m) {
+namespace {
+
+// lockstep.Spec, its provenance, and the spec a model implies.
+void BindSpec(py::module_& m) {
   py::class_<Provenance>(m, "Provenance",
                          "Where one field of a derived spec comes from: read from the model "
                          "(a fact) or assumed (to confirm with the training script).")
@@ -153,20 +131,15 @@ void BindPipeline(py::module_& m) {
       .def("__repr__", [](const Spec& s) { return "lockstep.Spec(" + ToJson(s).dump() + ")"; });
 
   m.def(
-      "spec_from_model",
-      [](const py::handle& model) {
-        if (py::isinstance<LoadedModel>(model)) {
-          const auto& lm = model.cast<const LoadedModel&>();
-          return SpecFromModel(lm.model, lm.path);
-        }
-        std::string path = RequirePath(model, "model");
-        return SpecFromModel(ReadModelFile(path), path);
-      },
+      "spec_from_model", [](const py::handle& model) { return SpecFromModel(*AsModelFile(model)); },
       py::arg("model"),
       "The spec a model implies (as `lockstep spec from-model`): size, dtype and quantization "
       "from the input tensor, normalization from the metadata or the quantized range. "
       "Spec.provenance says which fields are facts and which are assumptions.");
+}
 
+// lockstep.Model (a loaded .tflite file) and the input facts it gives.
+void BindModel(py::module_& m) {
   py::class_<ModelInput>(m, "ModelInput", "What a model's image input asks for.")
       .def_readonly("width", &ModelInput::width)
       .def_readonly("height", &ModelInput::height)
@@ -186,36 +159,39 @@ void BindPipeline(py::module_& m) {
                " zero_point=" + std::to_string(i.zero_point) + ">";
       });
 
-  py::class_<LoadedModel>(m, "Model",
-                          "A .tflite file, read and verified once: its input facts, its tensors, "
-                          "its derived spec. (Running it is lockstep.Engine's job.)")
+  py::class_<ModelFile, std::shared_ptr<ModelFile>>(
+      m, "Model",
+      "A .tflite file, read and verified once: its input facts, its tensors, its derived spec. "
+      "(Running it is lockstep.Engine's job; Engine and Detector given a Model share its bytes.)")
       .def(py::init([](const py::handle& path) {
-             std::string p = RequirePath(path, "model");
-             return LoadedModel{p, ReadModelFile(p)};
+             return std::const_pointer_cast<ModelFile>(AsModelFile(path));
            }),
            py::arg("path"))
-      .def_readonly("path", &LoadedModel::path)
+      .def_property_readonly("path", &ModelFile::source)
       .def_property_readonly(
-          "input", [](const LoadedModel& lm) { return ModelInputOf(lm.model, lm.path); },
+          "input", [](const ModelFile& f) { return ModelInputOf(f.model(), f.source()); },
           "The image input (lockstep.Error when the model has none).")
       .def_property_readonly(
-          "inputs", [](const LoadedModel& lm) { return TensorInfos(lm.model, true); },
+          "inputs", [](const ModelFile& f) { return TensorInfos(f.model(), true); },
           "The main subgraph's inputs as dicts (name, dtype, shape, scale, zero_point).")
       .def_property_readonly(
-          "outputs", [](const LoadedModel& lm) { return TensorInfos(lm.model, false); },
+          "outputs", [](const ModelFile& f) { return TensorInfos(f.model(), false); },
           "The main subgraph's outputs as dicts (name, dtype, shape, scale, zero_point).")
       .def(
-          "spec", [](const LoadedModel& lm) { return SpecFromModel(lm.model, lm.path); },
+          "spec", [](const ModelFile& f) { return SpecFromModel(f); },
           "The spec derived from the model (as lockstep.spec_from_model).")
       .def(
           "check",
-          [](const LoadedModel& lm, const py::handle& spec) {
-            return CheckSpec(AsSpec(spec, "spec"), lm.model, lm.path);
+          [](const ModelFile& f, const py::handle& spec) {
+            return CheckSpec(AsSpec(spec, "spec"), f);
           },
           py::arg("spec"),
           "What in `spec` disagrees with the model, as Findings (as `lockstep spec check`).")
-      .def("__repr__", [](const LoadedModel& lm) { return "<lockstep.Model " + lm.path + ">"; });
+      .def("__repr__", [](const ModelFile& f) { return "<lockstep.Model " + f.source() + ">"; });
+}
 
+// Where the image lands in the model input, and back.
+void BindTransform(py::module_& m) {
   py::class_<Transform>(m, "Transform",
                         "Where the source image lands in the model input; its inverse maps "
                         "model coordinates back to source pixels with the forward step's "
@@ -272,7 +248,10 @@ void BindPipeline(py::module_& m) {
       py::arg("spec"), py::arg("source_width"), py::arg("source_height"), py::arg("target_width"),
       py::arg("target_height"),
       "The Transform the spec's geometry gives for a source image into the model input.");
+}
 
+// Decoding and preprocessing as the library runs them.
+void BindPreprocess(py::module_& m) {
   m.def(
       "decode_image",
       [](const py::handle& path, bool exif_orientation, int64_t max_pixels) {
@@ -306,7 +285,7 @@ void BindPipeline(py::module_& m) {
          const std::string& channel_order, bool trace, bool reference, int64_t max_pixels) {
         ModelInput input = AsModelInput(model);
         Spec s = SpecOrDerived(spec, model);
-        Image source = SourceImage(image, channel_order, s.input.exif_orientation, max_pixels);
+        Image source = SourceImage(image, channel_order, s, max_pixels);
         Preprocessed p;
         {
           py::gil_scoped_release unlocked;
@@ -332,8 +311,7 @@ void BindPipeline(py::module_& m) {
       [](const py::handle& image, const py::handle& spec, const Transform& transform,
          const std::string& channel_order) {
         Spec s = AsSpec(spec, "spec");
-        Image source =
-            SourceImage(image, channel_order, s.input.exif_orientation, DecodeOptions{}.max_pixels);
+        Image source = SourceImage(image, channel_order, s, DecodeOptions{}.max_pixels);
         Image placed;
         {
           py::gil_scoped_release unlocked;
@@ -344,7 +322,10 @@ void BindPipeline(py::module_& m) {
       py::arg("image"), py::arg("spec"), py::arg("transform"), py::arg("channel_order") = "rgb",
       "The geometry and resize stages alone (8-bit dialects): the HxW image placed on the pad "
       "canvas, in RGB order.");
+}
 
+// The input quantization and the value conversions through it.
+void BindQuantization(py::module_& m) {
   py::class_<InputQuantization>(m, "InputQuantization",
                                 "The input quantization that applies: the spec's override, "
                                 "else the model's.")
@@ -374,23 +355,27 @@ void BindPipeline(py::module_& m) {
       [](const py::array& values, const py::handle& model, const py::handle& spec,
          std::optional<int> output) {
         if (output) {
-          LoadedModel lm = py::isinstance<LoadedModel>(model)
-                               ? model.cast<LoadedModel>()
-                               : LoadedModel{RequirePath(model, "model"), {}};
-          if (lm.model.subgraphs.empty()) lm.model = ReadModelFile(lm.path);
-          auto [scale, zero_point] = OutputQuantization(lm, *output);
+          auto [scale, zero_point] = OutputQuantization(*AsModelFile(model), *output);
           return Dequantize(values, scale, zero_point);
         }
-        InputQuantization q = ResolveQuantization(spec.is_none() ? Spec{} : AsSpec(spec, "spec"),
-                                                  AsModelInput(model));
-        if (q.dtype == DType::kFloat32)
-          throw Error("", "model input", "a quantized input (uint8, int8 or int16)", "float32");
+        const InputQuantization q = RequireQuantized(ResolveQuantization(
+            spec.is_none() ? Spec{} : AsSpec(spec, "spec"), AsModelInput(model)));
         return Dequantize(values, q.scale, q.zero_point);
       },
       py::arg("values"), py::arg("model"), py::arg("spec") = py::none(),
       py::arg("output") = py::none(),
       "Integers → floats, real = scale * (q - zero_point) as TFLite's DEQUANTIZE: with the "
       "input's quantization, or output tensor `output`'s when given.");
+}
+
+}  // namespace
+
+void BindPipeline(py::module_& m) {
+  BindSpec(m);
+  BindModel(m);
+  BindTransform(m);
+  BindPreprocess(m);
+  BindQuantization(m);
 }
 
 }  // namespace lockstep::python

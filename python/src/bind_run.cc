@@ -7,7 +7,6 @@
 #include "lockstep/detect/detector.h"
 #include "lockstep/engine/engine.h"
 #include "lockstep/image/decode.h"
-#include "lockstep/model/model_io.h"
 #include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep::python {
@@ -75,14 +74,17 @@ py::dict DetectionDict(const PixelDetection& d) {
 
 }  // namespace
 
-void BindRun(py::module_& m) {
+namespace {
+
+// lockstep.Engine: a tensor in, the outputs out, on the real runtime.
+void BindEngine(py::module_& m) {
   py::class_<Engine>(m, "Engine",
                      "A model loaded into the real TensorFlow Lite runtime (builtin kernels; "
                      "XNNPACK or the Edge TPU on request), set up once, invoked many times.")
       .def(py::init([](const py::handle& model, int threads, bool xnnpack, bool edgetpu) {
-             std::string path = RequirePath(model, "model");
+             std::shared_ptr<const ModelFile> file = AsModelFile(model);
              py::gil_scoped_release unlocked;
-             return Engine::Load(path,
+             return Engine::Load(std::move(file),
                                  {.threads = threads, .xnnpack = xnnpack, .edgetpu = edgetpu});
            }),
            py::arg("model"), py::arg("threads") = 1, py::arg("xnnpack") = false,
@@ -123,7 +125,10 @@ void BindRun(py::module_& m) {
       .def("run", &RunEngine, py::arg("inputs"),
            "Sets the input tensor(s) (an array or a list, exact dtype and shape), invokes, and "
            "returns every output as an array (owned copies).");
+}
 
+// lockstep.Detection: one object in source pixels.
+void BindDetection(py::module_& m) {
   py::class_<PixelDetection>(m, "Detection", "One detected object, its box in source pixels.")
       .def_readonly("class_index", &PixelDetection::class_index, "0-based, as the decoder gives.")
       .def_readonly("label", &PixelDetection::label, "The label, or \"class N\".")
@@ -136,11 +141,49 @@ void BindRun(py::module_& m) {
         return "<Detection " + d.label + " " + py::repr(py::float_(d.score)).cast<std::string>() +
                " " + py::repr(BoxTuple(d.box)).cast<std::string>() + ">";
       });
+}
 
-  py::class_<ImageDetections>(m, "Detections",
-                              "An image's detections (best first) in source pixels, the "
-                              "image's size and the Transform that mapped them.")
-      .def_readonly("width", &ImageDetections::width)
+// lockstep.Detections as arrays: boxes, scores, class indices, labels.
+void AddDetectionArrays(py::class_<ImageDetections>& c) {
+  c.def_property_readonly(
+       "boxes",
+       [](const ImageDetections& r) {
+         std::vector<Box> boxes;
+         for (const PixelDetection& d : r.detections) boxes.push_back(d.box);
+         return BoxArray(boxes);
+       },
+       "[N,4] float64 (xmin, ymin, xmax, ymax) in source pixels.")
+      .def_property_readonly(
+          "scores",
+          [](const ImageDetections& r) {
+            py::array_t<float> a(py::ssize_t(r.detections.size()));
+            for (size_t i = 0; i < r.detections.size(); ++i)
+              a.mutable_data()[i] = r.detections[i].score;
+            return a;
+          },
+          "[N] float32.")
+      .def_property_readonly(
+          "class_indices",
+          [](const ImageDetections& r) {
+            py::array_t<int32_t> a(py::ssize_t(r.detections.size()));
+            for (size_t i = 0; i < r.detections.size(); ++i)
+              a.mutable_data()[i] = r.detections[i].class_index;
+            return a;
+          },
+          "[N] int32.")
+      .def_property_readonly("labels", [](const ImageDetections& r) {
+        std::vector<std::string> l;
+        for (const auto& d : r.detections) l.push_back(d.label);
+        return l;
+      });
+}
+
+// lockstep.Detections: an image's detections, as a sequence and as arrays.
+void BindDetections(py::module_& m) {
+  py::class_<ImageDetections> c(m, "Detections",
+                                "An image's detections (best first) in source pixels, the "
+                                "image's size and the Transform that mapped them.");
+  c.def_readonly("width", &ImageDetections::width)
       .def_readonly("height", &ImageDetections::height)
       .def_readonly("transform", &ImageDetections::transform)
       .def_readonly("detections", &ImageDetections::detections)
@@ -166,74 +209,38 @@ void BindRun(py::module_& m) {
           [](const ImageDetections& r) {
             return py::make_iterator(r.detections.begin(), r.detections.end());
           },
-          py::keep_alive<0, 1>())
-      .def_property_readonly(
-          "boxes",
-          [](const ImageDetections& r) {
-            py::array_t<double> a({py::ssize_t(r.detections.size()), py::ssize_t(4)});
-            auto o = a.mutable_unchecked<2>();
-            for (size_t i = 0; i < r.detections.size(); ++i) {
-              const Box& b = r.detections[i].box;
-              o(py::ssize_t(i), 0) = b.xmin;
-              o(py::ssize_t(i), 1) = b.ymin;
-              o(py::ssize_t(i), 2) = b.xmax;
-              o(py::ssize_t(i), 3) = b.ymax;
-            }
-            return a;
-          },
-          "[N,4] float64 (xmin, ymin, xmax, ymax) in source pixels.")
-      .def_property_readonly(
-          "scores",
-          [](const ImageDetections& r) {
-            py::array_t<float> a(py::ssize_t(r.detections.size()));
-            for (size_t i = 0; i < r.detections.size(); ++i)
-              a.mutable_data()[i] = r.detections[i].score;
-            return a;
-          },
-          "[N] float32.")
-      .def_property_readonly(
-          "class_indices",
-          [](const ImageDetections& r) {
-            py::array_t<int32_t> a(py::ssize_t(r.detections.size()));
-            for (size_t i = 0; i < r.detections.size(); ++i)
-              a.mutable_data()[i] = r.detections[i].class_index;
-            return a;
-          },
-          "[N] int32.")
-      .def_property_readonly("labels",
-                             [](const ImageDetections& r) {
-                               std::vector<std::string> l;
-                               for (const auto& d : r.detections) l.push_back(d.label);
-                               return l;
-                             })
-      .def(
-          "to_dict",
-          [](const ImageDetections& r) {
-            py::dict out;
-            out["width"] = r.width;
-            out["height"] = r.height;
-            py::list dets;
-            for (const auto& d : r.detections) dets.append(DetectionDict(d));
-            out["detections"] = dets;
-            return out;
-          },
-          "As a line of `lockstep detect --json`, without the image name.")
+          py::keep_alive<0, 1>());
+  AddDetectionArrays(c);
+  c.def(
+       "to_dict",
+       [](const ImageDetections& r) {
+         py::dict out;
+         out["width"] = r.width;
+         out["height"] = r.height;
+         py::list dets;
+         for (const auto& d : r.detections) dets.append(DetectionDict(d));
+         out["detections"] = dets;
+         return out;
+       },
+       "As a line of `lockstep detect --json`, without the image name.")
       .def("__repr__", [](const ImageDetections& r) {
         return "<Detections " + std::to_string(r.detections.size()) + " in " +
                std::to_string(r.width) + "x" + std::to_string(r.height) + ">";
       });
+}
 
+// lockstep.Detector, and the box mapping it applies.
+void BindDetector(py::module_& m) {
   py::class_<Detector>(m, "Detector",
                        "Image → detections in source pixels: the model loaded once, the spec "
                        "checked against it, output roles and labels resolved. One Detector is "
                        "one interpreter: use one per thread.")
       .def(py::init([](const py::handle& model, const py::handle& spec, int threads, bool xnnpack,
                        std::optional<double> score_threshold, std::optional<bool> clamp) {
-             std::string path = RequirePath(model, "model");
-             Spec s =
-                 spec.is_none() ? SpecFromModel(ReadModelFile(path), path) : AsSpec(spec, "spec");
+             std::shared_ptr<const ModelFile> file = AsModelFile(model);
+             Spec s = spec.is_none() ? SpecFromModel(*file) : AsSpec(spec, "spec");
              py::gil_scoped_release unlocked;
-             return Detector::Create(path, s,
+             return Detector::Create(std::move(file), s,
                                      {.threads = threads,
                                       .xnnpack = xnnpack,
                                       .score_threshold = score_threshold,
@@ -242,20 +249,19 @@ void BindRun(py::module_& m) {
            py::arg("model"), py::arg("spec") = py::none(), py::arg("threads") = 1,
            py::arg("xnnpack") = false, py::arg("score_threshold") = py::none(),
            py::arg("clamp") = py::none(),
-           "model: the .tflite path. spec: a Spec, dict, JSON text or path; None derives it "
-           "from the model (as `lockstep detect` without --spec). score_threshold and clamp "
-           "override the spec's output settings.")
+           "model: the .tflite path or a lockstep.Model. spec: a Spec, dict, JSON text or path; "
+           "None derives it from the model (as `lockstep detect` without --spec). "
+           "score_threshold and clamp override the spec's output settings.")
       .def(
           "detect",
           [](Detector& d, const py::handle& image, const std::string& channel_order,
              int64_t max_pixels) {
-            Image source;
             if (auto path = AsPath(image)) {
               py::gil_scoped_release unlocked;
-              source = DecodeImageFile(*path,
-                                       {.max_pixels = max_pixels,
-                                        .apply_exif_orientation = d.spec().input.exif_orientation});
-            } else if (py::isinstance<py::array>(image)) {
+              return d.DetectFile(*path, max_pixels);
+            }
+            Image source;
+            if (py::isinstance<py::array>(image)) {
               source = ToImage(py::reinterpret_borrow<py::array>(image), channel_order, "image");
             } else {
               throw Error("", "image", "a path or a numpy uint8 array (HxWx3)", TypeName(image));
@@ -284,21 +290,22 @@ void BindRun(py::module_& m) {
   m.def(
       "normalized_to_source_pixels",
       [](const py::array& boxes, const Transform& transform, bool clamp) {
-        std::vector<Box> in = ToBoxes(boxes, "boxes");
-        py::array_t<double> out({py::ssize_t(in.size()), py::ssize_t(4)});
-        auto o = out.mutable_unchecked<2>();
-        for (size_t i = 0; i < in.size(); ++i) {
-          Box b = NormalizedToSourcePixels(in[i], transform, clamp);
-          o(py::ssize_t(i), 0) = b.xmin;
-          o(py::ssize_t(i), 1) = b.ymin;
-          o(py::ssize_t(i), 2) = b.xmax;
-          o(py::ssize_t(i), 3) = b.ymax;
-        }
-        return out;
+        std::vector<Box> out = ToBoxes(boxes, "boxes");
+        for (Box& b : out) b = NormalizedToSourcePixels(b, transform, clamp);
+        return BoxArray(out);
       },
       py::arg("boxes"), py::arg("transform"), py::arg("clamp") = true,
       "[N,4] boxes (xmin, ymin, xmax, ymax) normalized to the model input (the decoders' "
       "frame) → source pixels through the inverse geometry, clamped to the image on request.");
+}
+
+}  // namespace
+
+void BindRun(py::module_& m) {
+  BindEngine(m);
+  BindDetection(m);
+  BindDetections(m);
+  BindDetector(m);
 }
 
 }  // namespace lockstep::python

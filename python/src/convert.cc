@@ -3,7 +3,6 @@
 #include <cstring>
 
 #include "lockstep/core/error.h"
-#include "lockstep/model/model_io.h"
 #include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep::python {
@@ -167,14 +166,17 @@ Spec AsSpec(const py::handle& value, const std::string& what) {
   throw Error("", what, "a Spec, a dict, a JSON string or a spec file path", TypeName(value));
 }
 
+std::shared_ptr<const ModelFile> AsModelFile(const py::handle& value) {
+  if (py::isinstance<ModelFile>(value)) return value.cast<std::shared_ptr<ModelFile>>();
+  std::string path = RequirePath(value, "model");
+  py::gil_scoped_release unlocked;
+  return LoadModelFile(path);
+}
+
 ModelInput AsModelInput(const py::handle& value) {
   if (py::isinstance<ModelInput>(value)) return value.cast<ModelInput>();
-  if (py::isinstance<LoadedModel>(value)) {
-    const auto& m = value.cast<const LoadedModel&>();
-    return ModelInputOf(m.model, m.path);
-  }
-  std::string path = RequirePath(value, "model");
-  return ModelInputOf(ReadModelFile(path), path);
+  std::shared_ptr<const ModelFile> model = AsModelFile(value);
+  return ModelInputOf(model->model(), model->source());
 }
 
 }  // namespace lockstep::python

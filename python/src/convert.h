@@ -12,18 +12,13 @@
 #include "lockstep/core/tensor_data.h"
 #include "lockstep/image/image.h"
 #include "lockstep/model/model.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/preprocess.h"
 #include "lockstep/pipeline/spec.h"
 
 namespace lockstep::python {
 
 namespace py = pybind11;
-
-// A .tflite file read once: what Python's lockstep.Model holds.
-struct LoadedModel {
-  std::string path;
-  Model model;
-};
 
 // The numpy dtype of a lockstep dtype; Error for types numpy cannot hold here.
 py::dtype NumpyDType(DType dtype);
@@ -55,6 +50,9 @@ py::object FromJson(const std::string& text);
 
 // A spec from a Spec, a dict, a JSON string or a path ("spec" names it in errors).
 Spec AsSpec(const py::handle& value, const std::string& what);
+
+// A loaded model from a lockstep.Model (shared, not read again) or a model path (read now).
+std::shared_ptr<const ModelFile> AsModelFile(const py::handle& value);
 
 // What a model's input asks for: from a Model, a ModelInput, or a model path.
 ModelInput AsModelInput(const py::handle& value);

@@ -33,14 +33,14 @@ py::list TensorInfos(const Model& model, bool inputs) {
   return out;
 }
 
-std::pair<double, int64_t> OutputQuantization(const LoadedModel& lm, int index) {
-  const auto& outputs = lm.model.subgraphs.at(0).outputs;
+std::pair<double, int64_t> OutputQuantization(const ModelFile& file, int index) {
+  const auto& outputs = file.model().subgraphs.at(0).outputs;
   if (index < 0 || size_t(index) >= outputs.size())
-    throw Error(lm.path, "output", "an output index below " + std::to_string(outputs.size()),
+    throw Error(file.source(), "output", "an output index below " + std::to_string(outputs.size()),
                 std::to_string(index));
-  const Tensor& t = lm.model.subgraphs[0].tensors.at(size_t(outputs[size_t(index)]));
+  const Tensor& t = file.model().subgraphs[0].tensors.at(size_t(outputs[size_t(index)]));
   if (!t.quantization || t.quantization->scale.size() != 1)
-    throw Error(lm.path, "output " + std::to_string(index) + " ('" + t.name + "')",
+    throw Error(file.source(), "output " + std::to_string(index) + " ('" + t.name + "')",
                 "a per-tensor quantized output",
                 t.quantization ? "per-channel quantization" : std::string(DTypeName(t.dtype)));
   const Quantization& q = *t.quantization;
@@ -61,18 +61,22 @@ std::vector<Box> ToBoxes(const py::array& boxes, const std::string& what) {
   return out;
 }
 
-py::array InverseBoxes(const Transform& transform, const py::array& boxes) {
-  std::vector<Box> in = ToBoxes(boxes, "boxes");
-  py::array_t<double> out({py::ssize_t(in.size()), py::ssize_t(4)});
+py::array BoxArray(const std::vector<Box>& boxes) {
+  py::array_t<double> out({py::ssize_t(boxes.size()), py::ssize_t(4)});
   auto o = out.mutable_unchecked<2>();
-  for (size_t i = 0; i < in.size(); ++i) {
-    Box b = transform.Inverse(in[i]);
-    o(py::ssize_t(i), 0) = b.xmin;
-    o(py::ssize_t(i), 1) = b.ymin;
-    o(py::ssize_t(i), 2) = b.xmax;
-    o(py::ssize_t(i), 3) = b.ymax;
+  for (size_t i = 0; i < boxes.size(); ++i) {
+    o(py::ssize_t(i), 0) = boxes[i].xmin;
+    o(py::ssize_t(i), 1) = boxes[i].ymin;
+    o(py::ssize_t(i), 2) = boxes[i].xmax;
+    o(py::ssize_t(i), 3) = boxes[i].ymax;
   }
   return out;
+}
+
+py::array InverseBoxes(const Transform& transform, const py::array& boxes) {
+  std::vector<Box> out = ToBoxes(boxes, "boxes");
+  for (Box& b : out) b = transform.Inverse(b);
+  return BoxArray(out);
 }
 
 }  // namespace lockstep::python

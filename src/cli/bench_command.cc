@@ -49,12 +49,13 @@ void AddBenchCommand(CLI::App& app, int& exit_code) {
     std::snprintf(line, sizeof line, "%-9s %7s %10s %9s %9s  %s\n", "kernels", "threads",
                   "median ms", "p10 ms", "p90 ms", "what ran");
     std::cout << line;
+    const std::shared_ptr<const ModelFile> model = LoadModelFile(args->model);
     for (bool xnnpack : {false, true}) {
       for (int threads : {1, 2}) {
         EngineOptions options;
         options.threads = threads;
         options.xnnpack = xnnpack;
-        Engine engine = Engine::Load(std::filesystem::path(args->model), options);
+        Engine engine = Engine::Load(model, options);
         for (size_t i = 0; i < engine.input_count(); ++i)
           engine.SetInput(i, GeneratedInput(engine.input(i), i));
         for (int w = 0; w < args->warmup; ++w) engine.Invoke();

@@ -17,6 +17,7 @@
 #include "lockstep/doctor/doctor_html.h"
 #include "lockstep/eval/coco_eval.h"
 #include "lockstep/eval/eval_report.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/model/model_io.h"
 #include "lockstep/run/dataset_run.h"
 #include "lockstep/synthetic/squares_dataset.h"
@@ -42,7 +43,8 @@ struct Scored {
   double ap = 0, ap50 = 0;
 };
 
-Scored Evaluate(const fs::path& model, const Spec& spec, const EvalSet& set) {
+Scored Evaluate(const std::shared_ptr<const ModelFile>& model, const Spec& spec,
+                const EvalSet& set) {
   const DatasetRun run = RunDataset(model, spec, set);
   const CocoEvalResult r = EvaluateBoxes(set.dataset, run.detections);
   return {r.stats[0], r.stats[1]};
@@ -134,7 +136,8 @@ void AddDemoCommand(CLI::App& app, int& exit_code) {
 
     const EvalSet set = LoadEvalSet(annotations, images);
     std::cerr << "demo: running the training pipeline on " << set.files.size() << " images\n";
-    const Scored correct = Evaluate(model, training, set);
+    const std::shared_ptr<const ModelFile> loaded = LoadModelFile(model);
+    const Scored correct = Evaluate(loaded, training, set);
 
     std::cout << "lockstep demo: is it the model or the pipeline?\n\n"
               << "Made with lockstep's own model writer, no external files, in " << dir.string()
@@ -155,7 +158,7 @@ void AddDemoCommand(CLI::App& app, int& exit_code) {
     int n = 0;
     for (const PlantedMistake& m : mistakes) {
       std::cerr << "demo: planting " << m.description << "\n";
-      const Scored s = Evaluate(model, m.spec, set);
+      const Scored s = Evaluate(loaded, m.spec, set);
       const DoctorReport r =
           Diagnose(dir, training, m.spec, "deployed_" + m.name + ".json", /*full=*/false);
       std::cout << "  " << ++n << ". " << Pad(m.description, 44) << "AP " << Fixed(s.ap)

@@ -1,37 +1,33 @@
 // lockstep detect --model M [--spec S] IMAGE|DIR ... [--json FILE|-] [--coco-results FILE --coco
 // ANNOTATIONS.json] [--draw DIR] [--threads N] [--score-threshold X]: detections in original-image
 // pixels, as JSON Lines, as COCO results (with a checked category map) and as drawn PNGs.
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "cli/commands.h"
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/detect/detection.h"
 #include "lockstep/detect/detector.h"
 #include "lockstep/eval/category_map.h"
 #include "lockstep/eval/coco.h"
 #include "lockstep/image/decode.h"
-#include "lockstep/image/draw.h"
 #include "lockstep/image/encode.h"
-#include "lockstep/model/model_io.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec_model.h"
+#include "lockstep/run/coco_results.h"
+#include "lockstep/run/detector_pool.h"
+#include "lockstep/run/image_files.h"
 
 namespace lockstep::cli {
 namespace {
@@ -48,35 +44,6 @@ struct Options {
   bool xnnpack = false;
   int64_t max_pixels = DecodeOptions{}.max_pixels;
 };
-
-bool IsImageName(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp";
-}
-
-// Files as given; directories contribute their image files (by extension), sorted by name.
-std::vector<fs::path> CollectImages(const std::vector<std::string>& inputs) {
-  std::vector<fs::path> images;
-  for (const std::string& in : inputs) {
-    std::error_code ec;
-    if (fs::is_directory(in, ec)) {
-      std::vector<fs::path> found;
-      for (const auto& entry : fs::directory_iterator(in, ec))
-        if (entry.is_regular_file() && IsImageName(entry.path())) found.push_back(entry.path());
-      if (ec) throw Error(in, "", "a readable directory", ec.message());
-      if (found.empty()) throw Error(in, "", "a directory with .jpg, .png or .bmp images", "none");
-      std::sort(found.begin(), found.end());
-      images.insert(images.end(), found.begin(), found.end());
-    } else if (fs::is_regular_file(in, ec)) {
-      images.emplace_back(in);
-    } else {
-      throw Error(in, "IMAGE", "an image file or a directory of images", "no such file");
-    }
-  }
-  return images;
-}
 
 // "-" is standard output.
 void WriteText(const std::string& text, const std::string& path) {
@@ -141,160 +108,141 @@ std::vector<std::string> DrawNames(const std::vector<fs::path>& images) {
   return names;
 }
 
-void Run(const Options& o, int& exit_code) {
+void CheckOptions(const Options& o) {
   if (o.threads < 1) throw Error("--threads", "", "at least 1", std::to_string(o.threads));
   if (!o.coco_results_path.empty() && o.coco_path.empty())
     throw Error("--coco-results", "", "--coco ANNOTATIONS.json (for image and category ids)",
                 "no --coco");
   if (!o.category_ids.empty() && o.category_offset)
     throw Error("--category-ids", "", "either --category-ids or --category-offset", "both");
+}
 
+// The model (read once), the spec (given, or derived from the model with its assumptions
+// printed) and the images, checked in the order a person fixes them.
+struct Inputs {
+  std::shared_ptr<const ModelFile> model;
   Spec spec;
+  std::vector<fs::path> images;
+};
+
+Inputs LoadInputs(const Options& o) {
+  Inputs in;
   if (o.spec_path.empty()) {
-    spec = SpecFromModel(ReadModelFile(o.model_path), o.model_path);
+    in.model = LoadModelFile(o.model_path);
+    in.spec = SpecFromModel(*in.model);
     std::cerr << "No --spec: using the spec derived from the model; its assumptions:\n";
-    for (const auto& p : spec.provenance)
+    for (const auto& p : in.spec.provenance)
       if (!p.fact) std::cerr << "  " << p.field << ": " << p.reason << "\n";
   } else {
-    spec = ReadSpecFile(o.spec_path);
+    in.spec = ReadSpecFile(o.spec_path);
   }
-  const std::vector<fs::path> images = CollectImages(o.inputs);
-  DetectorOptions dopt{.threads = 1, .xnnpack = o.xnnpack, .score_threshold = o.score_threshold};
-  std::vector<Detector> detectors;
-  detectors.reserve(size_t(o.threads));
-  detectors.push_back(Detector::Create(o.model_path, spec, dopt));
-  const Detector& first = detectors.front();
+  in.images = ListImageFiles({o.inputs.begin(), o.inputs.end()}, "IMAGE");
+  if (!in.model) in.model = LoadModelFile(o.model_path);
+  return in;
+}
+
+// The COCO side, checked before any image is processed.
+struct CocoOutput {
+  CocoDataset dataset;
+  CategoryMap categories;
+  std::vector<int64_t> image_ids;  // per input image
+};
+
+std::optional<CocoOutput> PrepareCoco(const Options& o, const Detector& detector,
+                                      const std::vector<fs::path>& images) {
+  if (o.coco_results_path.empty()) return std::nullopt;
+  CocoOutput coco;
+  coco.dataset = ReadCocoDataset(o.coco_path);
+  coco.categories = BuildCategoryMap(o, detector, coco.dataset);
+  std::cerr << "Categories: " << coco.categories.rule << "\n";
+  coco.image_ids = CocoImageIds(coco.dataset, images, o.coco_path);
+  return coco;
+}
+
+// Every image through the pool: detections in input order, PNGs drawn on request, a progress
+// line per image when there are several.
+std::vector<ImageDetections> DetectAll(const Options& o, DetectorPool& pool,
+                                       const std::vector<fs::path>& images) {
+  if (!o.draw_dir.empty()) fs::create_directories(o.draw_dir);
+  const std::vector<std::string> draw_names = DrawNames(images);
+  const size_t n = images.size();
+  std::vector<ImageDetections> results(n);
+  pool.ForEach(
+      n,
+      [&](Detector& detector, size_t i) {
+        Image image = detector.DecodeFile(images[i], o.max_pixels);
+        results[i] = detector.Detect(image);
+        if (!o.draw_dir.empty())
+          WritePngFile(DrawDetections(image, results[i].detections),
+                       fs::path(o.draw_dir) / draw_names[i]);
+      },
+      [&](size_t done, size_t total, size_t i) {
+        if (total > 1)
+          std::cerr << "[" << done << "/" << total << "] " << images[i].filename().string() << " "
+                    << results[i].detections.size() << " detections\n";
+      });
+  return results;
+}
+
+void PrintDetections(const std::string& name, const ImageDetections& r) {
+  std::cout << name << ": " << r.width << "x" << r.height << ", " << r.detections.size()
+            << " detections\n";
+  for (const PixelDetection& d : r.detections) {
+    char line[256];
+    std::snprintf(line, sizeof line, "  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n", d.label.c_str(),
+                  double(d.score), d.box.xmin, d.box.ymin, d.box.xmax, d.box.ymax);
+    std::cout << line;
+  }
+}
+
+void WriteCocoResults(const Options& o, const CocoOutput& coco,
+                      const std::vector<ImageDetections>& results) {
+  std::vector<CocoDetection> all;
+  size_t unmapped = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    std::vector<CocoDetection> one =
+        ToCocoResults(results[i], coco.image_ids[i], coco.categories, &unmapped);
+    all.insert(all.end(), one.begin(), one.end());
+  }
+  ValidateDetections(all, coco.dataset, o.coco_results_path);
+  WriteText(CocoResultsJson(all), o.coco_results_path);
+  std::cerr << "COCO results: " << all.size() << " detections written to " << o.coco_results_path;
+  if (unmapped) std::cerr << " (" << unmapped << " of classes without a category left out)";
+  std::cerr << "\n";
+}
+
+void Run(const Options& o, int& exit_code) {
+  CheckOptions(o);
+  const Inputs in = LoadInputs(o);
+  DetectorPool pool = DetectorPool::Create(
+      in.model, in.spec,
+      {.detector = {.threads = 1, .xnnpack = o.xnnpack, .score_threshold = o.score_threshold},
+       .workers = o.threads,
+       .max_pixels = o.max_pixels});
+  const Detector& first = pool.first();
   WarnAboutFindings(first.findings(), o.spec_path.empty() ? "the derived spec" : o.spec_path);
   if (const auto& roles = first.roles())
     std::cerr << "outputs: boxes " << roles->boxes << ", classes " << roles->classes << ", scores "
               << roles->scores << ", count " << roles->count << " (decided by "
               << OutputRoleRuleName(roles->rule) << ": " << roles->reason << ")\n";
-
-  // Check the COCO side before any image is processed.
-  std::optional<CocoDataset> dataset;
-  std::optional<CategoryMap> categories;
-  std::vector<int64_t> image_ids;
-  if (!o.coco_results_path.empty()) {
-    dataset = ReadCocoDataset(o.coco_path);
-    categories = BuildCategoryMap(o, first, *dataset);
-    std::cerr << "Categories: " << categories->rule << "\n";
-    std::map<std::string, int64_t> by_file;
-    for (const CocoImage& im : dataset->images) by_file.emplace(im.file_name, im.id);
-    for (const fs::path& p : images) {
-      auto it = by_file.find(p.filename().string());
-      if (it == by_file.end())
-        throw Error(o.coco_path, "images[].file_name", "an entry for every input image",
-                    "none for " + p.filename().string());
-      image_ids.push_back(it->second);
-    }
-  }
-  if (!o.draw_dir.empty()) fs::create_directories(o.draw_dir);
-  const std::vector<std::string> draw_names = DrawNames(images);
-
-  const size_t n = images.size();
-  std::vector<std::optional<ImageDetections>> results(n);
-  std::atomic<size_t> next{0};
-  size_t end = n;  // set before workers start
-  std::atomic<bool> failed{false};
-  std::mutex report;
-  size_t done = 0;
-  std::exception_ptr error;
-  auto work = [&](Detector& detector) {
-    for (size_t i; !failed && (i = next++) < end;) {
-      try {
-        Image image = DecodeImageFile(
-            images[i], {.max_pixels = o.max_pixels,
-                        .apply_exif_orientation = detector.spec().input.exif_orientation});
-        ImageDetections r = detector.Detect(image);
-        if (!o.draw_dir.empty()) {
-          Image canvas = ToRgb(image);
-          const int scale =
-              std::max(1, int(std::lround(std::min(canvas.width, canvas.height) / 320.0)));
-          for (auto it = r.detections.rbegin(); it != r.detections.rend(); ++it) {
-            char text[160];
-            std::snprintf(text, sizeof text, "%s %.2f", it->label.c_str(), double(it->score));
-            DrawLabeledBox(canvas, it->box.xmin, it->box.ymin, it->box.xmax, it->box.ymax, text,
-                           ClassColor(it->class_index), 2 * scale, scale);
-          }
-          WritePngFile(canvas, fs::path(o.draw_dir) / draw_names[i]);
-        }
-        std::lock_guard lock(report);
-        ++done;
-        if (n > 1)
-          std::cerr << "[" << done << "/" << n << "] " << images[i].filename().string() << " "
-                    << r.detections.size() << " detections\n";
-        results[i] = std::move(r);
-      } catch (...) {
-        std::lock_guard lock(report);
-        if (!error) error = std::current_exception();
-        failed = true;
-      }
-    }
-  };
+  const std::optional<CocoOutput> coco = PrepareCoco(o, first, in.images);
 
   const auto start = std::chrono::steady_clock::now();
-  // When the probe input left the output roles undecided, the first image decides them for all.
-  if (!detectors.front().roles() && n > 0) {
-    end = 1;
-    work(detectors.front());
-    end = n;
-    next = 1;  // the probe loop took one index too many
-  }
-  size_t worker_count = std::min<size_t>(size_t(o.threads), std::max<size_t>(n, 1));
-  dopt.roles = detectors.front().roles();
-  for (size_t t = 1; t < worker_count; ++t)
-    detectors.push_back(Detector::Create(o.model_path, spec, dopt));
-  std::vector<std::thread> threads;
-  for (size_t t = 1; t < worker_count; ++t) threads.emplace_back(work, std::ref(detectors[t]));
-  work(detectors[0]);
-  for (std::thread& t : threads) t.join();
-  if (error) std::rethrow_exception(error);
+  const std::vector<ImageDetections> results = DetectAll(o, pool, in.images);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   std::string lines;
-  std::vector<CocoDetection> coco;
-  size_t unmapped = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const ImageDetections& r = *results[i];
-    const std::string name = images[i].string();
-    lines += ImageJson(name, r).dump() + "\n";
-    if (o.json_path.empty()) {
-      std::cout << name << ": " << r.width << "x" << r.height << ", " << r.detections.size()
-                << " detections\n";
-      for (const PixelDetection& d : r.detections) {
-        char line[256];
-        std::snprintf(line, sizeof line, "  %-16s %.3f  [%.1f, %.1f, %.1f, %.1f]\n",
-                      d.label.c_str(), double(d.score), d.box.xmin, d.box.ymin, d.box.xmax,
-                      d.box.ymax);
-        std::cout << line;
-      }
-    }
-    if (categories)
-      for (const PixelDetection& d : r.detections) {
-        std::optional<int64_t> id = categories->CategoryOf(d.class_index);
-        if (!id) {
-          ++unmapped;
-          continue;
-        }
-        coco.push_back({image_ids[i],
-                        *id,
-                        {d.box.xmin, d.box.ymin, d.box.xmax - d.box.xmin, d.box.ymax - d.box.ymin},
-                        double(d.score)});
-      }
+  for (size_t i = 0; i < results.size(); ++i) {
+    lines += ImageJson(in.images[i].string(), results[i]).dump() + "\n";
+    if (o.json_path.empty()) PrintDetections(in.images[i].string(), results[i]);
   }
   if (!o.json_path.empty()) WriteText(lines, o.json_path);
-  if (categories) {
-    ValidateDetections(coco, *dataset, o.coco_results_path);
-    WriteText(CocoResultsJson(coco), o.coco_results_path);
-    std::cerr << "COCO results: " << coco.size() << " detections written to "
-              << o.coco_results_path;
-    if (unmapped) std::cerr << " (" << unmapped << " of classes without a category left out)";
-    std::cerr << "\n";
-  }
+  if (coco) WriteCocoResults(o, *coco, results);
+  const size_t n = results.size(), workers = pool.worker_count();
   if (n > 1)
     std::cerr << n << " images in " << seconds << " s (" << double(n) / seconds << " images/s, "
-              << worker_count << " worker" << (worker_count > 1 ? "s" : "") << ")\n";
+              << workers << " worker" << (workers > 1 ? "s" : "") << ")\n";
   exit_code = 0;
 }
 

@@ -8,7 +8,7 @@
 #include "cli/commands.h"
 #include "lockstep/core/error.h"
 #include "lockstep/model/edgetpu_check.h"
-#include "lockstep/model/model_io.h"
+#include "lockstep/model/model_file.h"
 
 namespace lockstep::cli {
 
@@ -25,7 +25,8 @@ void AddEdgeTpuCheckCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("MODEL", args->model, "a .tflite file")->required();
   cmd->add_flag("--json", args->json, "print JSON instead of text");
   cmd->callback([args, &exit_code] {
-    EdgeTpuCheck check = CheckEdgeTpu(ReadModelFile(args->model), args->model);
+    const std::shared_ptr<const ModelFile> model = LoadModelFile(args->model);
+    EdgeTpuCheck check = CheckEdgeTpu(model->model(), model->source());
     if (args->json)
       std::cout << ToJson(check).dump(2) << "\n";
     else

@@ -19,7 +19,7 @@
 #include "lockstep/eval/coco.h"
 #include "lockstep/eval/coco_eval.h"
 #include "lockstep/eval/eval_report.h"
-#include "lockstep/model/model_io.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec_model.h"
 #include "lockstep/run/dataset_run.h"
 
@@ -43,12 +43,13 @@ struct NamedSpec {
   Spec spec;
 };
 
-std::vector<NamedSpec> LoadSpecs(const EvalArgs& args) {
+// The spec files, then the model (read once); without spec files, the spec derived from it.
+std::vector<NamedSpec> LoadSpecs(const EvalArgs& args, std::shared_ptr<const ModelFile>& model) {
   std::vector<NamedSpec> specs;
   for (const std::string& path : args.specs) specs.push_back({path, ReadSpecFile(path)});
+  model = LoadModelFile(args.model);
   if (specs.empty()) {
-    Model model = ReadModelFile(args.model);
-    Spec derived = SpecFromModel(model, args.model);
+    Spec derived = SpecFromModel(*model);
     std::cerr << "lockstep eval: no --spec given; using the spec derived from " << args.model
               << ". Its assumptions (confirm them with the training script):\n";
     for (const Provenance& p : derived.provenance)
@@ -59,8 +60,9 @@ std::vector<NamedSpec> LoadSpecs(const EvalArgs& args) {
 }
 
 // Runs one spec over every image, printing progress and what the spec check kept.
-std::vector<CocoDetection> DetectAll(const EvalArgs& args, const EvalSet& set,
-                                     const NamedSpec& spec, size_t spec_number, size_t spec_count) {
+std::vector<CocoDetection> DetectAll(const EvalArgs& args, std::shared_ptr<const ModelFile> model,
+                                     const EvalSet& set, const NamedSpec& spec, size_t spec_number,
+                                     size_t spec_count) {
   DatasetRunOptions options;
   options.threads = args.threads;
   options.interpreter_threads = args.interpreter_threads;
@@ -76,7 +78,7 @@ std::vector<CocoDetection> DetectAll(const EvalArgs& args, const EvalSet& set,
                  spec_count, tty ? (done == n ? "\n" : "") : "\n");
     std::fflush(stderr);
   };
-  DatasetRun run = RunDataset(args.model, spec.spec, set, options);
+  DatasetRun run = RunDataset(std::move(model), spec.spec, set, options);
   if (run.dropped > 0)
     std::fprintf(stderr,
                  "lockstep eval: %zu detection(s) of placeholder classes (labels such as \"???\") "
@@ -120,11 +122,13 @@ void AddEvalCommand(CLI::App& app, int& exit_code) {
       ->check(CLI::NonNegativeNumber);
   cmd->callback([args, &exit_code] {
     EvalSet set = LoadEvalSet(args->coco, args->images, size_t(args->max_images));
-    std::vector<NamedSpec> specs = LoadSpecs(*args);
+    std::shared_ptr<const ModelFile> model;
+    std::vector<NamedSpec> specs = LoadSpecs(*args, model);
     auto start = std::chrono::steady_clock::now();
     std::vector<SpecEvaluation> evaluations;
     for (size_t s = 0; s < specs.size(); ++s) {
-      std::vector<CocoDetection> detections = DetectAll(*args, set, specs[s], s + 1, specs.size());
+      std::vector<CocoDetection> detections =
+          DetectAll(*args, model, set, specs[s], s + 1, specs.size());
       if (!args->detections.empty()) {
         fs::path file = args->detections;
         if (specs.size() > 1)

@@ -7,7 +7,7 @@
 #include "cli/commands.h"
 #include "lockstep/core/error.h"
 #include "lockstep/model/inspect.h"
-#include "lockstep/model/model_io.h"
+#include "lockstep/model/model_file.h"
 
 namespace lockstep::cli {
 
@@ -24,7 +24,8 @@ void AddInspectCommand(CLI::App& app, int& exit_code) {
   cmd->add_option("MODEL", args->model, "a .tflite file")->required();
   cmd->add_flag("--json", args->json, "print JSON instead of text");
   cmd->callback([args, &exit_code] {
-    ModelReport report = Inspect(ReadModelFile(args->model), args->model);
+    const std::shared_ptr<const ModelFile> model = LoadModelFile(args->model);
+    ModelReport report = Inspect(model->model(), model->source());
     if (args->json)
       std::cout << ToJson(report).dump(2) << "\n";
     else

@@ -8,7 +8,8 @@
 #include "lockstep/core/npy.h"
 #include "lockstep/image/decode.h"
 #include "lockstep/image/encode.h"
-#include "lockstep/model/model_io.h"
+#include "lockstep/model/model_file.h"
+#include "lockstep/pipeline/source_image.h"
 #include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep::cli {
@@ -33,20 +34,18 @@ void AddPreprocessCommand(CLI::App& app, int& /*exit_code*/) {
   cmd->callback([a] {
     const auto& [model_path, spec_path, image_path, out_path, trace_dir, reference, max_pixels] =
         *a;
-    Model model = ReadModelFile(model_path);
-    ModelInput input = ModelInputOf(model, model_path);
+    const std::shared_ptr<const ModelFile> model = LoadModelFile(model_path);
+    ModelInput input = ModelInputOf(model->model(), model->source());
     Spec spec;
     if (spec_path.empty()) {
-      spec = SpecFromModel(model, model_path);
+      spec = SpecFromModel(*model);
       std::cerr << "No --spec: using the spec derived from the model; its assumptions:\n";
       for (const auto& p : spec.provenance)
         if (!p.fact) std::cerr << "  " << p.field << ": " << p.reason << "\n";
     } else {
       spec = ReadSpecFile(spec_path);
     }
-    Image image = DecodeImageFile(
-        image_path,
-        {.max_pixels = max_pixels, .apply_exif_orientation = spec.input.exif_orientation});
+    Image image = DecodeSourceImage(image_path, spec, max_pixels);
     Preprocessed p =
         Preprocess(image, spec, input, {.trace = !trace_dir.empty(), .fused = !reference});
     WriteNpyFile(p.tensor, out_path);

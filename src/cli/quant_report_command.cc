@@ -1,7 +1,6 @@
 // lockstep quant-report MODEL --spec S --images DIR [--max-images N] [--float F] [--json FILE]
 //   [--html FILE]: per-layer quantization error against the model's float shadow.
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -10,38 +9,14 @@
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
 #include "lockstep/eval/eval_report.h"
-#include "lockstep/model/model_io.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec_model.h"
 #include "lockstep/quant/quant_report.h"
 #include "lockstep/quant/quant_report_format.h"
+#include "lockstep/run/image_files.h"
 
 namespace lockstep::cli {
 namespace fs = std::filesystem;
-namespace {
-
-std::vector<fs::path> ImagesIn(const std::string& dir, size_t max_images) {
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw Error(dir, "--images", "a directory of .jpg, .png or .bmp images", "no such directory");
-  std::vector<fs::path> found;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    std::string ext = entry.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return char(std::tolower(c)); });
-    if (entry.is_regular_file() &&
-        (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp"))
-      found.push_back(entry.path());
-  }
-  if (ec) throw Error(dir, "--images", "a readable directory", ec.message());
-  if (found.empty())
-    throw Error(dir, "--images", "a directory with .jpg, .png or .bmp images", "none");
-  std::sort(found.begin(), found.end());
-  if (max_images > 0 && found.size() > max_images) found.resize(max_images);
-  return found;
-}
-
-}  // namespace
-
 void AddQuantReportCommand(CLI::App& app, int& /*exit_code*/) {
   auto* cmd = app.add_subcommand(
       "quant-report", "Per-layer quantization error: the quantized model against its float shadow");
@@ -66,12 +41,12 @@ void AddQuantReportCommand(CLI::App& app, int& /*exit_code*/) {
   cmd->callback([a] {
     Spec spec;
     if (a->spec.empty()) {
-      spec = SpecFromModel(ReadModelFile(a->model), a->model);
+      spec = SpecFromModel(*LoadModelFile(a->model));
       std::cerr << "No --spec: using the spec derived from the model\n";
     } else {
       spec = ReadSpecFile(a->spec);
     }
-    std::vector<fs::path> images = ImagesIn(a->images, a->max_images);
+    std::vector<fs::path> images = ListImageFolder(a->images, "--images", a->max_images);
     QuantReportOptions options;
     options.float_model = a->float_model;
     options.jump_threshold_db = a->jump_db;

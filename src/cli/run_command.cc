@@ -18,6 +18,7 @@
 #include "lockstep/core/error.h"
 #include "lockstep/core/npy.h"
 #include "lockstep/engine/engine.h"
+#include "lockstep/model/model_file.h"
 
 namespace lockstep::cli {
 namespace {
@@ -63,18 +64,129 @@ void FeedInput(Engine& engine, size_t i, const std::string& file) {
   engine.SetInput(i, bytes, file);
 }
 
+struct RunArgs {
+  std::string model;
+  std::vector<std::string> inputs;
+  std::string out = "run_out";
+  int threads = 1;
+  bool xnnpack = false;
+  bool edgetpu = false;
+};
+
+// One --input per model input, or none (generated data).
+void CheckInputCount(const Engine& engine, const RunArgs& args) {
+  const size_t n_in = engine.input_count();
+  if (args.inputs.empty() || args.inputs.size() == n_in) return;
+  std::string names;
+  for (size_t i = 0; i < n_in; ++i) {
+    TensorView v = engine.input(i);
+    if (i) names += ", ";
+    names += "'" + v.name + "' " + DescribeTensor(v.dtype, v.shape);
+  }
+  throw Error(args.model, "--input",
+              std::to_string(n_in) + " file(s), one per model input (" + names + ")",
+              std::to_string(args.inputs.size()));
+}
+
+// Every input set from its file or generated; what each got, for the sidecar.
+nlohmann::json FeedInputs(Engine& engine, const RunArgs& args) {
+  nlohmann::json inputs_json = nlohmann::json::array();
+  for (size_t i = 0; i < engine.input_count(); ++i) {
+    TensorView v = engine.input(i);
+    std::string from;
+    if (args.inputs.empty()) {
+      engine.SetInput(i, GeneratedInput(v, i));
+      char seed[32];
+      std::snprintf(seed, sizeof seed, "%#llx", (unsigned long long)(kGeneratedInputSeed + i));
+      from = std::string("generated (SplitMix64, seed ") + seed + ")";
+    } else {
+      FeedInput(engine, i, args.inputs[i]);
+      from = args.inputs[i];
+    }
+    inputs_json.push_back({{"index", i},
+                           {"name", v.name},
+                           {"dtype", DTypeName(v.dtype)},
+                           {"shape", v.shape},
+                           {"source", from}});
+  }
+  return inputs_json;
+}
+
+// The outputs as .npy files in `out_dir`, described for the sidecar; `lines` for the terminal.
+nlohmann::json WriteOutputs(const Engine& engine, const RunArgs& args, const fs::path& out_dir,
+                            std::vector<std::string>& lines) {
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  if (!fs::is_directory(out_dir, ec))
+    throw Error(args.out, "--out", "a folder lockstep can create or write to",
+                ec ? ec.message() : "not a folder");
+  nlohmann::json outputs_json = nlohmann::json::array();
+  for (size_t i = 0; i < engine.output_count(); ++i) {
+    TensorView v = engine.output(i);
+    std::string file = std::to_string(i) + "_" + Sanitize(v.name) + ".npy";
+    WriteNpyFile(engine.CopyOutput(i), out_dir / file);
+    outputs_json.push_back({{"index", i},
+                            {"name", v.name},
+                            {"dtype", DTypeName(v.dtype)},
+                            {"shape", v.shape},
+                            {"quantization", QuantizationJson(v)},
+                            {"file", file}});
+    lines.push_back("  output " + std::to_string(i) + " '" + v.name + "' " +
+                    DescribeTensor(v.dtype, v.shape) + " -> " + (out_dir / file).string());
+  }
+  return outputs_json;
+}
+
+void PrintRun(const RunArgs& args, const EngineInfo& info, const nlohmann::json& inputs_json,
+              double ms, const std::vector<std::string>& lines, const fs::path& sidecar) {
+  std::cout << "model: " << args.model << " (TFLite " << info.tflite_version << ", " << info.threads
+            << " thread" << (info.threads == 1 ? "" : "s") << ")\n"
+            << "kernels: " << info.KernelSummary() << "\n";
+  for (const auto& note : info.notes) std::cout << "note: " << note << "\n";
+  for (const auto& in : inputs_json)
+    std::cout << "  input " << in["index"].get<size_t>() << " '" << in["name"].get<std::string>()
+              << "' <- " << in["source"].get<std::string>() << "\n";
+  char timing[64];
+  std::snprintf(timing, sizeof timing, "invoke: %.2f ms\n", ms);
+  std::cout << timing;
+  for (const auto& l : lines) std::cout << l << "\n";
+  std::cout << "sidecar: " << sidecar.string() << "\n";
+}
+
+void Run(const RunArgs& args) {
+  Engine engine =
+      Engine::Load(LoadModelFile(args.model),
+                   {.threads = args.threads, .xnnpack = args.xnnpack, .edgetpu = args.edgetpu});
+  const EngineInfo& info = engine.info();
+  CheckInputCount(engine, args);
+  const nlohmann::json inputs_json = FeedInputs(engine, args);
+
+  auto start = std::chrono::steady_clock::now();
+  engine.Invoke();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+
+  const fs::path out_dir(args.out);
+  std::vector<std::string> lines;
+  const nlohmann::json outputs_json = WriteOutputs(engine, args, out_dir, lines);
+  nlohmann::json sidecar = {{"schema", "lockstep.run/v1"},
+                            {"model", args.model},
+                            {"tflite_version", info.tflite_version},
+                            {"threads", info.threads},
+                            {"delegate", DelegateName(info.delegate)},
+                            {"kernels", info.KernelSummary()},
+                            {"notes", info.notes},
+                            {"invoke_ms", ms},
+                            {"inputs", inputs_json},
+                            {"outputs", outputs_json}};
+  WriteFileAtomically(out_dir / "run.json", sidecar.dump(2) + "\n");
+  PrintRun(args, info, inputs_json, ms, lines, out_dir / "run.json");
+}
+
 }  // namespace
 
 void AddRunCommand(CLI::App& app, int& exit_code) {
-  struct Args {
-    std::string model;
-    std::vector<std::string> inputs;
-    std::string out = "run_out";
-    int threads = 1;
-    bool xnnpack = false;
-    bool edgetpu = false;
-  };
-  auto args = std::make_shared<Args>();
+  auto args = std::make_shared<RunArgs>();
   CLI::App* cmd = app.add_subcommand(
       "run", "Invoke a model once on the TFLite runtime and save every output as .npy");
   cmd->add_option("MODEL", args->model, "a .tflite file")->required();
@@ -88,95 +200,7 @@ void AddRunCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--xnnpack", args->xnnpack, "use the XNNPACK delegate where it can take the ops");
   cmd->add_flag("--edgetpu", args->edgetpu, "use the Edge TPU (libedgetpu.so.1)");
   cmd->callback([args, &exit_code] {
-    EngineOptions options;
-    options.threads = args->threads;
-    options.xnnpack = args->xnnpack;
-    options.edgetpu = args->edgetpu;
-    Engine engine = Engine::Load(fs::path(args->model), options);
-    const EngineInfo& info = engine.info();
-
-    size_t n_in = engine.input_count();
-    if (!args->inputs.empty() && args->inputs.size() != n_in) {
-      std::string names;
-      for (size_t i = 0; i < n_in; ++i) {
-        TensorView v = engine.input(i);
-        if (i) names += ", ";
-        names += "'" + v.name + "' " + DescribeTensor(v.dtype, v.shape);
-      }
-      throw Error(args->model, "--input",
-                  std::to_string(n_in) + " file(s), one per model input (" + names + ")",
-                  std::to_string(args->inputs.size()));
-    }
-    nlohmann::json inputs_json = nlohmann::json::array();
-    for (size_t i = 0; i < n_in; ++i) {
-      TensorView v = engine.input(i);
-      std::string from;
-      if (args->inputs.empty()) {
-        engine.SetInput(i, GeneratedInput(v, i));
-        char seed[32];
-        std::snprintf(seed, sizeof seed, "%#llx", (unsigned long long)(kGeneratedInputSeed + i));
-        from = std::string("generated (SplitMix64, seed ") + seed + ")";
-      } else {
-        FeedInput(engine, i, args->inputs[i]);
-        from = args->inputs[i];
-      }
-      inputs_json.push_back({{"index", i},
-                             {"name", v.name},
-                             {"dtype", DTypeName(v.dtype)},
-                             {"shape", v.shape},
-                             {"source", from}});
-    }
-
-    auto start = std::chrono::steady_clock::now();
-    engine.Invoke();
-    double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-
-    fs::path out_dir(args->out);
-    std::error_code ec;
-    fs::create_directories(out_dir, ec);
-    if (!fs::is_directory(out_dir, ec))
-      throw Error(args->out, "--out", "a folder lockstep can create or write to",
-                  ec ? ec.message() : "not a folder");
-    nlohmann::json outputs_json = nlohmann::json::array();
-    std::vector<std::string> lines;
-    for (size_t i = 0; i < engine.output_count(); ++i) {
-      TensorView v = engine.output(i);
-      std::string file = std::to_string(i) + "_" + Sanitize(v.name) + ".npy";
-      WriteNpyFile(engine.CopyOutput(i), out_dir / file);
-      outputs_json.push_back({{"index", i},
-                              {"name", v.name},
-                              {"dtype", DTypeName(v.dtype)},
-                              {"shape", v.shape},
-                              {"quantization", QuantizationJson(v)},
-                              {"file", file}});
-      lines.push_back("  output " + std::to_string(i) + " '" + v.name + "' " +
-                      DescribeTensor(v.dtype, v.shape) + " -> " + (out_dir / file).string());
-    }
-    nlohmann::json sidecar = {{"schema", "lockstep.run/v1"},
-                              {"model", args->model},
-                              {"tflite_version", info.tflite_version},
-                              {"threads", info.threads},
-                              {"delegate", DelegateName(info.delegate)},
-                              {"kernels", info.KernelSummary()},
-                              {"notes", info.notes},
-                              {"invoke_ms", ms},
-                              {"inputs", inputs_json},
-                              {"outputs", outputs_json}};
-    WriteFileAtomically(out_dir / "run.json", sidecar.dump(2) + "\n");
-
-    std::cout << "model: " << args->model << " (TFLite " << info.tflite_version << ", "
-              << info.threads << " thread" << (info.threads == 1 ? "" : "s") << ")\n"
-              << "kernels: " << info.KernelSummary() << "\n";
-    for (const auto& note : info.notes) std::cout << "note: " << note << "\n";
-    for (const auto& in : inputs_json)
-      std::cout << "  input " << in["index"].get<size_t>() << " '" << in["name"].get<std::string>()
-                << "' <- " << in["source"].get<std::string>() << "\n";
-    char timing[64];
-    std::snprintf(timing, sizeof timing, "invoke: %.2f ms\n", ms);
-    std::cout << timing;
-    for (const auto& l : lines) std::cout << l << "\n";
-    std::cout << "sidecar: " << (out_dir / "run.json").string() << "\n";
+    Run(*args);
     exit_code = 0;
   });
 }

@@ -7,7 +7,7 @@
 #include "cli/commands.h"
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
-#include "lockstep/model/model_io.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep::cli {
@@ -26,8 +26,7 @@ void AddSpecCommand(CLI::App& app, int& exit_code) {
   derive->add_option("MODEL", d->model, "the .tflite model")->required();
   derive->add_option("--out", d->out, "write the spec here instead of standard output");
   derive->callback([d] {
-    Model model = ReadModelFile(d->model);
-    Spec s = SpecFromModel(model, d->model);
+    Spec s = SpecFromModel(*LoadModelFile(d->model));
     std::string json = ToJson(s).dump(2) + "\n";
     if (d->out.empty())
       std::cout << json;
@@ -51,8 +50,7 @@ void AddSpecCommand(CLI::App& app, int& exit_code) {
   check->add_flag("--json", c->json, "findings as JSON");
   check->callback([c, &exit_code] {
     Spec s = ReadSpecFile(c->spec);
-    Model model = ReadModelFile(c->model);
-    std::vector<Finding> findings = CheckSpec(s, model, c->model);
+    std::vector<Finding> findings = CheckSpec(s, *LoadModelFile(c->model));
     if (c->json) {
       nlohmann::json out = {
           {"spec", c->spec}, {"model", c->model}, {"findings", nlohmann::json::array()}};

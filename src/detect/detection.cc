@@ -1,7 +1,11 @@
 #include "lockstep/detect/detection.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <string>
+
+#include "lockstep/image/draw.h"
 
 namespace lockstep {
 
@@ -21,6 +25,18 @@ Box NormalizedToSourcePixels(const Box& normalized, const Transform& t, bool cla
 std::string LabelOf(const std::vector<std::string>& labels, int class_index) {
   if (class_index >= 0 && size_t(class_index) < labels.size()) return labels[size_t(class_index)];
   return "class " + std::to_string(class_index);
+}
+
+Image DrawDetections(const Image& decoded, const std::vector<PixelDetection>& detections) {
+  Image canvas = ToRgb(decoded);
+  const int scale = std::max(1, int(std::lround(std::min(canvas.width, canvas.height) / 320.0)));
+  for (auto it = detections.rbegin(); it != detections.rend(); ++it) {
+    char text[160];
+    std::snprintf(text, sizeof text, "%s %.2f", it->label.c_str(), double(it->score));
+    DrawLabeledBox(canvas, it->box.xmin, it->box.ymin, it->box.xmax, it->box.ymax, text,
+                   ClassColor(it->class_index), 2 * scale, scale);
+  }
+  return canvas;
 }
 
 }  // namespace lockstep

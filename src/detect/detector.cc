@@ -13,6 +13,7 @@
 #include "lockstep/detect/yolo_labels.h"
 #include "lockstep/model/metadata.h"
 #include "lockstep/pipeline/preprocess.h"
+#include "lockstep/pipeline/source_image.h"
 #include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep {
@@ -71,8 +72,8 @@ std::vector<std::string> ReadLabelFile(const std::filesystem::path& path) {
 }
 
 struct Detector::State {
-  State(std::string src, Spec sp, Engine eng, ModelInput in)
-      : source(std::move(src)), spec(std::move(sp)), engine(std::move(eng)), input(in) {}
+  State(Spec sp, Engine eng, ModelInput in)
+      : source(eng.info().source), spec(std::move(sp)), engine(std::move(eng)), input(in) {}
   std::string source;
   Spec spec;
   Engine engine;
@@ -90,23 +91,78 @@ struct Detector::State {
   DetectionPostprocessOptions raw_options;
   // decoder yolov5 / yolov8: the head's layout, units and NMS.
   std::optional<YoloDecodeOptions> yolo;
+
+  const std::optional<ModelMetadata>& metadata() const { return engine.model_file()->metadata(); }
+
+  // The phases of Create after the spec check, one per decoder family.
+  void ReinterpretFor8BitTwin(DType data);
+  void SetUpSsdRaw();
+  void SetUpYolo();
+  void DecideRoles();
 };
+
+// Data made for the other 8-bit twin of this model: the same real values, the zero point
+// shifted by 128 (unless the spec names its own).
+void Detector::State::ReinterpretFor8BitTwin(DType data) {
+  reinterpret_8bit = true;
+  if (!spec.tensor.zero_point)
+    spec.tensor.zero_point = input.zero_point + (data == DType::kUInt8 ? 128 : -128);
+}
 
 // The raw head's outputs, anchors and decoding options, once; labels that list the background
 // class too lose it, so that class indices (which count from the first real class) match.
-void Detector::SetUpSsdRaw(State& s) {
-  const SsdRawOutputs raw = FindSsdRawOutputs(s.engine.outputs(), s.source);
-  const OutputSpec& out = s.spec.output;
+void Detector::State::SetUpSsdRaw() {
+  const SsdRawOutputs raw = FindSsdRawOutputs(engine.outputs(), source);
+  const OutputSpec& out = spec.output;
   if (out.background_class && raw.classes < 2)
-    throw Error(s.source, "$.output.background_class",
+    throw Error(source, "$.output.background_class",
                 "false for a score output with " + std::to_string(raw.classes) + " column",
                 "true (no class would be left)");
-  s.anchors = ResolveSsdAnchors(out.anchors, s.engine.model(), s.input.width, s.input.height,
-                                raw.anchors, s.source);
-  s.raw_options = SsdRawPostprocessOptions(out, raw.classes, float(s.score_threshold));
-  s.raw_outputs = raw;
-  if (out.background_class && s.labels.labels.size() == size_t(raw.classes))
-    s.labels.labels.erase(s.labels.labels.begin());
+  anchors = ResolveSsdAnchors(out.anchors, engine.model(), input.width, input.height, raw.anchors,
+                              source);
+  raw_options = SsdRawPostprocessOptions(out, raw.classes, float(score_threshold));
+  raw_outputs = raw;
+  if (out.background_class && labels.labels.size() == size_t(raw.classes))
+    labels.labels.erase(labels.labels.begin());
+}
+
+// The head's layout from the runtime output; box units from its quantization range, or (float
+// outputs) from the values a probe input gives. Either way the finding says which.
+void Detector::State::SetUpYolo() {
+  Engine& e = engine;
+  YoloDecodeOptions o =
+      YoloOptionsFor(spec.output, e.outputs()[0], input.width, input.height, source);
+  if (spec.output.yolo.box_units == BoxUnits::kAuto) {
+    if (e.outputs()[0].dtype == DType::kFloat32) {
+      e.SetInput(0, GeneratedInput(e.input(0), 0), source);
+      e.Invoke();
+    }
+    BoxUnitsDecision units = DetectYoloBoxUnits(e.outputs()[0], o.head);
+    o.normalized_boxes = units.normalized;
+    findings.push_back({"yolo_box_units", Severity::kInfo, "$.output.yolo.box_units", units.reason,
+                        "auto",
+                        "the decoder reads the boxes as " +
+                            std::string(units.normalized ? "normalized" : "pixels"),
+                        "set box_units to make it explicit"});
+  }
+  if (!labels.labels.empty() && labels.labels.size() != size_t(o.head.classes))
+    findings.push_back({"yolo_label_count", Severity::kWarning, "$.output.labels",
+                        std::to_string(o.head.classes) + " labels (the head's classes)",
+                        std::to_string(labels.labels.size()) + " from " + labels.origin,
+                        "class indices and names disagree", "give one label per class"});
+  yolo = o;
+}
+
+// Decide the roles on a deterministic probe input, so that every Detector of this model decides
+// the same. Only "the values do not tell" waits for a real image.
+void Detector::State::DecideRoles() {
+  engine.SetInput(0, GeneratedInput(engine.input(0), 0), source);
+  engine.Invoke();
+  OutputRoleDecision d =
+      DecideDetectionOutputRoles(engine.model(), metadata(), engine.outputs(), source);
+  roles = d.roles;
+  undecided = d.undecided;
+  ZeroOtherInputs(engine);
 }
 
 Detector::Detector(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -114,82 +170,50 @@ Detector::Detector(Detector&&) noexcept = default;
 Detector& Detector::operator=(Detector&&) noexcept = default;
 Detector::~Detector() = default;
 
-Detector Detector::Create(const std::filesystem::path& model_path, const Spec& spec,
+Detector Detector::Create(const std::filesystem::path& model, const Spec& spec,
                           const DetectorOptions& options) {
-  const std::string source = model_path.string();
+  return Create(LoadModelFile(model), spec, options);
+}
+
+Detector Detector::Create(std::shared_ptr<const ModelFile> model, const Spec& spec,
+                          const DetectorOptions& options) {
+  const std::string source = model->source();
   Engine engine =
-      Engine::Load(model_path, {.threads = options.threads, .xnnpack = options.xnnpack});
-  const Model& model = engine.model();
-  ModelInput input = ModelInputOf(model, source);
+      Engine::Load(std::move(model), {.threads = options.threads, .xnnpack = options.xnnpack});
+  ModelInput input = ModelInputOf(engine.model(), source);
   std::vector<Finding> findings;
-  for (Finding& f : CheckSpec(spec, model, source, options.reinterpret_8bit_input)) {
+  for (Finding& f : CheckSpec(spec, *engine.model_file(), options.reinterpret_8bit_input)) {
     if (f.blocking) throw Error(source, f.field, f.expected, f.found, f.fix);
     findings.push_back(std::move(f));
   }
-  const std::optional<ModelMetadata> metadata = ReadMetadata(model, source);
+  const std::optional<ModelMetadata>& metadata = engine.model_file()->metadata();
 
-  auto state = std::make_unique<State>(source, spec, std::move(engine), input);
-  state->findings = std::move(findings);
+  auto state = std::make_unique<State>(spec, std::move(engine), input);
+  State& s = *state;
+  s.findings = std::move(findings);
   if (options.reinterpret_8bit_input && spec.tensor.dtype &&
-      ReinterpretableAs(*spec.tensor.dtype, input.dtype)) {
-    state->reinterpret_8bit = true;
-    // Data made for the other 8-bit twin of this model: the same real values, the zero point
-    // shifted by 128 (unless the spec names its own).
-    if (!state->spec.tensor.zero_point)
-      state->spec.tensor.zero_point =
-          input.zero_point + (*spec.tensor.dtype == DType::kUInt8 ? 128 : -128);
-  }
-  state->roles = options.roles;
-  state->score_threshold = options.score_threshold.value_or(spec.output.score_threshold);
-  state->clamp = options.clamp.value_or(spec.output.clamp_boxes);
-  state->labels = ResolveLabels(spec, state->engine.model(), metadata, source);
-  Engine& e = state->engine;
-  ZeroOtherInputs(e);
-  if (spec.output.decoder == Decoder::kSsdRaw) {
-    SetUpSsdRaw(*state);
-    return Detector(std::move(state));
-  }
-  if (IsYolo(spec.output.decoder)) {
-    // The head's layout from the runtime output; box units from its quantization range, or
-    // (float outputs) from the values a probe input gives. Either way the finding says which.
-    YoloDecodeOptions o =
-        YoloOptionsFor(spec.output, e.outputs()[0], input.width, input.height, source);
-    if (spec.output.yolo.box_units == BoxUnits::kAuto) {
-      if (e.outputs()[0].dtype == DType::kFloat32) {
-        e.SetInput(0, GeneratedInput(e.input(0), 0), source);
-        e.Invoke();
-      }
-      BoxUnitsDecision units = DetectYoloBoxUnits(e.outputs()[0], o.head);
-      o.normalized_boxes = units.normalized;
-      state->findings.push_back({"yolo_box_units", Severity::kInfo, "$.output.yolo.box_units",
-                                 units.reason, "auto",
-                                 "the decoder reads the boxes as " +
-                                     std::string(units.normalized ? "normalized" : "pixels"),
-                                 "set box_units to make it explicit"});
-    }
-    if (!state->labels.labels.empty() && state->labels.labels.size() != size_t(o.head.classes))
-      state->findings.push_back(
-          {"yolo_label_count", Severity::kWarning, "$.output.labels",
-           std::to_string(o.head.classes) + " labels (the head's classes)",
-           std::to_string(state->labels.labels.size()) + " from " + state->labels.origin,
-           "class indices and names disagree", "give one label per class"});
-    state->yolo = o;
-    return Detector(std::move(state));
-  }
-  if (!state->roles) {
-    // Decide the roles on a deterministic probe input, so that every Detector of this model
-    // decides the same. Only "the values do not tell" waits for a real image.
-    e.SetInput(0, GeneratedInput(e.input(0), 0), source);
-    e.Invoke();
-    try {
-      state->roles = AssignDetectionOutputRoles(e.model(), metadata, e.outputs(), source);
-    } catch (const Error& err) {
-      if (err.field() != "detection outputs") throw;
-      state->undecided = err.what();
-    }
-    ZeroOtherInputs(e);
-  }
+      ReinterpretableAs(*spec.tensor.dtype, input.dtype))
+    s.ReinterpretFor8BitTwin(*spec.tensor.dtype);
+  s.roles = options.roles;
+  s.score_threshold = options.score_threshold.value_or(spec.output.score_threshold);
+  s.clamp = options.clamp.value_or(spec.output.clamp_boxes);
+  s.labels = ResolveLabels(spec, s.engine.model(), metadata, source);
+  ZeroOtherInputs(s.engine);
+  if (spec.output.decoder == Decoder::kSsdRaw)
+    s.SetUpSsdRaw();
+  else if (IsYolo(spec.output.decoder))
+    s.SetUpYolo();
+  else if (!s.roles)
+    s.DecideRoles();
   return Detector(std::move(state));
+}
+
+Image Detector::DecodeFile(const std::filesystem::path& file, int64_t max_pixels) const {
+  return DecodeSourceImage(file, state_->spec, max_pixels);
+}
+
+ImageDetections Detector::DetectFile(const std::filesystem::path& file, int64_t max_pixels) {
+  return Detect(DecodeFile(file, max_pixels));
 }
 
 ImageDetections Detector::Detect(const Image& decoded) { return Detect(decoded, nullptr); }
@@ -225,8 +249,7 @@ ImageDetections Detector::Detect(const Image& decoded, DetectTrace* trace) {
                        s.raw_options, s.spec.output.score_activation, s.source);
   } else {
     if (!s.roles)
-      s.roles = AssignDetectionOutputRoles(
-          s.engine.model(), ReadMetadata(s.engine.model(), s.source), outputs, s.source);
+      s.roles = AssignDetectionOutputRoles(s.engine.model(), s.metadata(), outputs, s.source);
     raw = ReadPostprocessOutputs(outputs, *s.roles, s.source);
   }
 

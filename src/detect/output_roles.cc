@@ -191,16 +191,12 @@ std::string_view OutputRoleRuleName(OutputRoleRule rule) {
   return "?";
 }
 
-DetectionOutputRoles AssignDetectionOutputRoles(const Model& model,
-                                                const std::optional<ModelMetadata>& metadata,
-                                                const std::vector<TensorView>& outputs,
-                                                const std::string& source) {
-  if (model.subgraphs.empty()) throw Error(source, "subgraphs", "at least one", "none");
-  const Subgraph& sg = model.subgraphs[0];
-  if (outputs.size() != sg.outputs.size())
-    throw Error(source, "outputs", std::to_string(sg.outputs.size()) + " (the model's)",
-                std::to_string(outputs.size()));
-  const std::optional<DetectionPostprocess> op = FindDetectionPostprocess(model, source);
+namespace {
+
+// The positions of the outputs that can hold the four roles.
+std::vector<size_t> RoleCandidates(const Subgraph& sg,
+                                   const std::optional<DetectionPostprocess>& op,
+                                   const std::string& source) {
   std::vector<size_t> candidates;
   if (op && op->subgraph == 0) {
     for (size_t p = 0; p < sg.outputs.size(); ++p)
@@ -210,25 +206,41 @@ DetectionOutputRoles AssignDetectionOutputRoles(const Model& model,
       throw Error(source, "outputs", "the 4 outputs of TFLite_Detection_PostProcess among them",
                   std::to_string(candidates.size()) + " of them",
                   "a model cut before its postprocess op needs the raw SSD decoder");
-  } else if (sg.outputs.size() == 4) {
-    candidates = {0, 1, 2, 3};
-  } else {
-    throw Error(source, "outputs", "4 post-processed outputs (boxes, classes, scores, count)",
-                std::to_string(sg.outputs.size()) + " outputs and no TFLite_Detection_PostProcess");
+    return candidates;
   }
+  if (sg.outputs.size() == 4) return {0, 1, 2, 3};
+  throw Error(source, "outputs", "4 post-processed outputs (boxes, classes, scores, count)",
+              std::to_string(sg.outputs.size()) + " outputs and no TFLite_Detection_PostProcess");
+}
+
+DetectionOutputRoles Roles(const std::vector<TensorView>& outputs, const Assignment& a,
+                           OutputRoleRule rule, const std::string& facts) {
+  DetectionOutputRoles roles;
+  roles.boxes = a[kBoxes];
+  roles.classes = a[kClasses];
+  roles.scores = a[kScores];
+  roles.count = a[kCount];
+  roles.rule = rule;
+  roles.reason =
+      std::string(OutputRoleRuleName(rule)) + " (" + facts + "): " + Describe(outputs, a);
+  return roles;
+}
+
+}  // namespace
+
+OutputRoleDecision DecideDetectionOutputRoles(const Model& model,
+                                              const std::optional<ModelMetadata>& metadata,
+                                              const std::vector<TensorView>& outputs,
+                                              const std::string& source) {
+  if (model.subgraphs.empty()) throw Error(source, "subgraphs", "at least one", "none");
+  const Subgraph& sg = model.subgraphs[0];
+  if (outputs.size() != sg.outputs.size())
+    throw Error(source, "outputs", std::to_string(sg.outputs.size()) + " (the model's)",
+                std::to_string(outputs.size()));
+  const std::optional<DetectionPostprocess> op = FindDetectionPostprocess(model, source);
+  const std::vector<size_t> candidates = RoleCandidates(sg, op, source);
 
   std::string why;  // why earlier rules did not decide
-  DetectionOutputRoles roles;
-  auto take = [&](const Assignment& a, OutputRoleRule rule, const std::string& facts) {
-    roles.boxes = a[kBoxes];
-    roles.classes = a[kClasses];
-    roles.scores = a[kScores];
-    roles.count = a[kCount];
-    roles.rule = rule;
-    roles.reason =
-        std::string(OutputRoleRuleName(rule)) + " (" + facts + "): " + Describe(outputs, a);
-    return roles;
-  };
   auto shapes_fit = [&](const std::optional<Assignment>& a, const char* rule) {
     if (!a) return false;
     if (ShapesFit(outputs, *a)) return true;
@@ -236,18 +248,29 @@ DetectionOutputRoles AssignDetectionOutputRoles(const Model& model,
     return false;
   };
   if (auto a = ByMetadata(sg, metadata, candidates, why); shapes_fit(a, "metadata names"))
-    return take(*a, OutputRoleRule::kMetadataNames, "TFLite metadata output names");
+    return {Roles(outputs, *a, OutputRoleRule::kMetadataNames, "TFLite metadata output names"), {}};
   if (auto a = BySignature(model, candidates, why); shapes_fit(a, "signature names"))
-    return take(*a, OutputRoleRule::kSignatureNames,
-                "signature output_0..3 = count, scores, classes, boxes");
+    return {Roles(outputs, *a, OutputRoleRule::kSignatureNames,
+                  "signature output_0..3 = count, scores, classes, boxes"),
+            {}};
   std::string facts;
   const std::optional<int> num_classes =
       op ? std::optional<int>(op->options.num_classes) : std::nullopt;
   if (auto a = ByShapesAndValues(outputs, candidates, num_classes, facts, why))
-    return take(*a, OutputRoleRule::kShapesAndValues, facts);
-  throw Error(source, "detection outputs", "boxes, classes, scores and count told apart",
-              "no rule decided: " + why.substr(0, why.size() >= 2 ? why.size() - 2 : 0),
-              "run on an input that gives detections, or add TFLite metadata");
+    return {Roles(outputs, *a, OutputRoleRule::kShapesAndValues, facts), {}};
+  return {std::nullopt, why.substr(0, why.size() >= 2 ? why.size() - 2 : 0)};
+}
+
+DetectionOutputRoles AssignDetectionOutputRoles(const Model& model,
+                                                const std::optional<ModelMetadata>& metadata,
+                                                const std::vector<TensorView>& outputs,
+                                                const std::string& source) {
+  OutputRoleDecision d = DecideDetectionOutputRoles(model, metadata, outputs, source);
+  if (!d.roles)
+    throw Error(source, "detection outputs", "boxes, classes, scores and count told apart",
+                "no rule decided: " + d.undecided,
+                "run on an input that gives detections, or add TFLite metadata");
+  return *d.roles;
 }
 
 PostprocessOutputs ReadPostprocessOutputs(const std::vector<TensorView>& outputs,

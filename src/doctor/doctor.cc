@@ -7,16 +7,18 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "doctor/doctor_checks.h"
 #include "lockstep/core/error.h"
 #include "lockstep/core/npy.h"
 #include "lockstep/detect/output_roles.h"
-#include "lockstep/image/decode.h"
-#include "lockstep/model/model_io.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec_model.h"
+#include "lockstep/run/image_files.h"
 
 namespace lockstep {
 namespace {
@@ -26,33 +28,6 @@ namespace fs = std::filesystem;
 // Images whose differing tensors go through CompareTensors' fingerprints (each hypothesis
 // re-runs part of a pipeline); later images only count as differing or not.
 constexpr size_t kFingerprintedImages = 8;
-
-std::vector<fs::path> ListImages(const fs::path& folder, size_t max_images) {
-  std::error_code ec;
-  if (!fs::is_directory(folder, ec))
-    throw Error(folder.string(), "--images", "a folder of images",
-                fs::exists(folder, ec) ? "not a folder" : "no such folder");
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(folder)) {
-    std::string ext = entry.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    if (entry.is_regular_file() &&
-        (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp"))
-      files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  if (max_images > 0 && files.size() > max_images) files.resize(max_images);
-  if (files.empty())
-    throw Error(folder.string(), "--images", "at least one .jpg, .png or .bmp image", "none");
-  return files;
-}
-
-Image Decode(const fs::path& file, const Spec& spec) {
-  DecodeOptions options;
-  options.apply_exif_orientation = spec.input.exif_orientation;
-  return DecodeImageFile(file, options);
-}
 
 // ---- detection agreement ----------------------------------------------------------------
 
@@ -272,190 +247,255 @@ struct Pipelines {
   LabelSource training_labels, deployed_labels;
 };
 
-// Both pipelines image by image with traces: the stage reports, agreement and samples.
-Pipelines CompareStageByStage(const DoctorInput& in, const std::vector<fs::path>& files,
-                              const ModelInput& input, DoctorReport& r) {
-  DetectorOptions options;
-  options.threads = in.run.interpreter_threads;
-  options.xnnpack = in.run.xnnpack;
-  options.score_threshold = in.run.score_threshold;
-  Detector train = Detector::Create(in.model, in.training, options);
-  options.reinterpret_8bit_input = true;
-  Detector deploy = Detector::Create(in.model, in.deployed, options);
+// What every phase of a doctor run reads: the input and the model, loaded once.
+struct DoctorRun {
+  const DoctorInput& in;
+  std::shared_ptr<const ModelFile> model;
+  ModelInput input;
+};
 
-  const bool quantized = input.dtype != DType::kFloat32;
-  const std::vector<std::string> traced =
-      quantized ? std::vector<std::string>{"resized", "normalized", "quantized"}
-                : std::vector<std::string>{"resized", "normalized"};
-  const std::map<std::string, StageKind> kinds = {{"resized", StageKind::kResized},
-                                                  {"normalized", StageKind::kNormalized},
-                                                  {"quantized", StageKind::kQuantized}};
-  StageAccumulator geometry, raw, detections;
-  geometry.report.stage = "geometry";
-  raw.report.stage = "raw_outputs";
-  detections.report.stage = "detections";
-  std::map<std::string, StageAccumulator> tensors;
-  for (const std::string& s : traced) tensors[s].report.stage = s;
-  AgreementSums agreement;
-
-  Pipelines p;
-  p.training.resize(files.size());
-  p.deployed.resize(files.size());
-  const size_t n = files.size();
-  for (size_t i = 0; i < n; ++i) {
-    Image source = Decode(files[i], in.training);
-    Image deployed_source = in.deployed.input.exif_orientation == in.training.input.exif_orientation
-                                ? source
-                                : Decode(files[i], in.deployed);
-    DetectTrace tt, dt;
-    p.training[i] = train.Detect(source, &tt);
-    p.deployed[i] = deploy.Detect(deployed_source, &dt);
-    const Image rgb = ToRgb(source);
-    CompareContext ctx = ContextFor(in.training, input, &rgb);
-
-    // Geometry: where the image lands in the input.
-    const Transform &ta = p.training[i].transform, &tb = p.deployed[i].transform;
-    ++geometry.report.images;
-    if (!SamePlacement(ta, tb)) {
-      ++geometry.report.images_differing;
-      double shift =
-          std::max({std::abs(ta.content.x - tb.content.x), std::abs(ta.content.y - tb.content.y),
-                    std::abs(ta.content.width - tb.content.width),
-                    std::abs(ta.content.height - tb.content.height)}) *
-          1.0;
-      geometry.report.stats.max_abs_diff = std::max(geometry.report.stats.max_abs_diff, shift);
-      if (geometry.examples.empty()) {
-        bool padded = in.training.geometry.mode != in.deployed.geometry.mode;
-        Fingerprint f{padded ? "padded_vs_stretched" : "geometry",
-                      padded ? std::string(Name(in.training.geometry.mode)) + " vs " +
-                                   std::string(Name(in.deployed.geometry.mode))
-                             : "the image lands elsewhere in the input",
-                      files[i].filename().string() + ": content " + RectText(ta.content) + " vs " +
-                          RectText(tb.content) + ", crop " + RectText(ta.crop) + " vs " +
-                          RectText(tb.crop)};
-        geometry.examples.emplace(f.code, f);
-        geometry.votes[f.code] = 0;
-      }
-      for (auto& [code, votes] : geometry.votes) ++votes;
-      ++geometry.fingerprinted;
-    }
-    geometry.report.stats.elements += 1;
-    geometry.report.stats.differing = geometry.report.images_differing;
-
-    // Tensors: resized, normalized, quantized.
-    for (const std::string& s : traced) {
-      // The quantized stage is what the model gets (an 8-bit swap reinterprets the bytes).
-      const TensorData *a = s == "quantized" ? &tt.input : StageOf(tt, s),
-                       *b = s == "quantized" ? &dt.input : StageOf(dt, s);
-      if (!a || !b) continue;
-      StageAccumulator& acc = tensors[s];
-      bool equal = a->dtype == b->dtype && a->shape == b->shape && a->bytes == b->bytes;
-      if (equal || acc.fingerprinted < kFingerprintedImages) {
-        if (!equal) ++acc.fingerprinted;
-        acc.Add(CompareTensors(*a, *b, kinds.at(s), ctx));
-      } else {
-        acc.AddUnfingerprinted(false);
-      }
-    }
-    // Raw outputs, all of them as one stage.
-    bool raw_equal = tt.outputs.size() == dt.outputs.size();
-    for (size_t o = 0; raw_equal && o < tt.outputs.size(); ++o)
-      raw_equal = tt.outputs[o] == dt.outputs[o];
-    if (raw_equal || raw.fingerprinted < kFingerprintedImages) {
-      if (!raw_equal) ++raw.fingerprinted;
-      // The outputs of one image fold into one comparison.
-      TensorComparison all;
-      all.stage = StageKind::kRawOutput;
-      double mean_sum = 0, abs_sum = 0;
-      for (size_t o = 0; o < std::min(tt.outputs.size(), dt.outputs.size()); ++o) {
-        TensorComparison c =
-            CompareTensors(tt.outputs[o], dt.outputs[o], StageKind::kRawOutput, ctx);
-        all.equal = all.equal && c.equal;
-        all.same_shape = all.same_shape && c.same_shape;
-        all.stats.elements += c.stats.elements;
-        all.stats.differing += c.stats.differing;
-        all.stats.max_abs_diff = std::max(all.stats.max_abs_diff, c.stats.max_abs_diff);
-        mean_sum += c.stats.mean_diff * double(c.stats.elements);
-        abs_sum += c.stats.mean_abs_diff * double(c.stats.elements);
-        if (all.fingerprints.empty()) all.fingerprints = c.fingerprints;
-      }
-      if (all.stats.elements) {
-        all.stats.mean_diff = mean_sum / double(all.stats.elements);
-        all.stats.mean_abs_diff = abs_sum / double(all.stats.elements);
-      }
-      all.equal = all.equal && raw_equal;
-      raw.Add(all);
-    } else {
-      raw.AddUnfingerprinted(false);
-    }
-    // Detections.
-    AgreementSums one;
-    one.Add(p.training[i].detections, p.deployed[i].detections, in.agreement_iou,
-            in.agreement_score_threshold);
-    agreement.Add(p.training[i].detections, p.deployed[i].detections, in.agreement_iou,
-                  in.agreement_score_threshold);
-    DetectionAgreement a = one.Result();
-    ++detections.report.images;
-    size_t unmatched = (a.training - a.matched) + (a.deployed - a.matched);
-    detections.report.stats.elements += a.training + a.deployed - a.matched;  // the union
-    detections.report.stats.differing += unmatched + one.changed;
-    detections.report.stats.max_abs_diff =
-        std::max(detections.report.stats.max_abs_diff, a.max_abs_score_delta);
-    detections.mean_sum += one.score_delta_sum;
-    detections.abs_sum += one.score_delta_sum;
-    if (unmatched + one.changed > 0) {
-      ++detections.report.images_differing;
-      if (raw_equal && detections.report.fingerprints.empty())
-        if (auto f = FloatPadShift(p.training[i], p.deployed[i], files[i].filename().string()))
-          detections.report.fingerprints.push_back(*f);
-    }
-
-    if (r.samples.size() < in.sample_images) {
-      SampleView v;
-      v.file = files[i];
-      v.source = rgb;
-      v.training_input = InputAsPixels(tt.input, in.training, input);
-      v.deployed_input = InputAsPixels(dt.input, in.training, input);
-      for (const auto& d : p.training[i].detections)
-        if (d.score >= in.agreement_score_threshold) v.training_detections.push_back(d);
-      for (const auto& d : p.deployed[i].detections)
-        if (d.score >= in.agreement_score_threshold) v.deployed_detections.push_back(d);
-      r.samples.push_back(std::move(v));
-    }
-    if (in.progress) in.progress("training and deployed", i + 1, n);
+// The stages of the two pipelines compared image by image, folded into one report per stage.
+class StageComparison {
+ public:
+  StageComparison(const DoctorInput& in, const ModelInput& input) : in_(in), input_(input) {
+    traced_ = input.dtype != DType::kFloat32
+                  ? std::vector<std::string>{"resized", "normalized", "quantized"}
+                  : std::vector<std::string>{"resized", "normalized"};
+    geometry_.report.stage = "geometry";
+    raw_.report.stage = "raw_outputs";
+    detections_.report.stage = "detections";
+    for (const std::string& s : traced_) tensors_[s].report.stage = s;
   }
-  p.training_labels = train.labels();
-  p.deployed_labels = deploy.labels();
 
-  geometry.report.note = "where the image lands in the " + std::to_string(input.width) + "x" +
-                         std::to_string(input.height) + " input, " + std::to_string(n) + " images";
-  r.stages.push_back(geometry.Finish());
-  for (const std::string& s : traced) {
-    StageAccumulator& acc = tensors[s];
+  // One image: both pipelines' detections and traces.
+  void Add(const fs::path& file, const Image& rgb, const ImageDetections& training,
+           const ImageDetections& deployed, const DetectTrace& tt, const DetectTrace& dt) {
+    const CompareContext ctx = ContextFor(in_.training, input_, &rgb);
+    AddGeometry(file, training.transform, deployed.transform);
+    AddTensors(tt, dt, ctx);
+    const bool raw_equal = AddRawOutputs(tt, dt, ctx);
+    AddDetections(file, training, deployed, raw_equal);
+  }
+
+  // The stage reports in data-flow order, the agreement and the first stage that diverges.
+  void Finish(size_t n, DoctorReport& r);
+
+ private:
+  void AddGeometry(const fs::path& file, const Transform& ta, const Transform& tb);
+  void AddTensors(const DetectTrace& tt, const DetectTrace& dt, const CompareContext& ctx);
+  bool AddRawOutputs(const DetectTrace& tt, const DetectTrace& dt, const CompareContext& ctx);
+  void AddDetections(const fs::path& file, const ImageDetections& training,
+                     const ImageDetections& deployed, bool raw_equal);
+
+  const DoctorInput& in_;
+  const ModelInput& input_;
+  std::vector<std::string> traced_;
+  StageAccumulator geometry_, raw_, detections_;
+  std::map<std::string, StageAccumulator> tensors_;
+  AgreementSums agreement_;
+};
+
+// Geometry: where the image lands in the input.
+void StageComparison::AddGeometry(const fs::path& file, const Transform& ta, const Transform& tb) {
+  ++geometry_.report.images;
+  if (!SamePlacement(ta, tb)) {
+    ++geometry_.report.images_differing;
+    double shift =
+        std::max({std::abs(ta.content.x - tb.content.x), std::abs(ta.content.y - tb.content.y),
+                  std::abs(ta.content.width - tb.content.width),
+                  std::abs(ta.content.height - tb.content.height)}) *
+        1.0;
+    geometry_.report.stats.max_abs_diff = std::max(geometry_.report.stats.max_abs_diff, shift);
+    if (geometry_.examples.empty()) {
+      bool padded = in_.training.geometry.mode != in_.deployed.geometry.mode;
+      Fingerprint f{padded ? "padded_vs_stretched" : "geometry",
+                    padded ? std::string(Name(in_.training.geometry.mode)) + " vs " +
+                                 std::string(Name(in_.deployed.geometry.mode))
+                           : "the image lands elsewhere in the input",
+                    file.filename().string() + ": content " + RectText(ta.content) + " vs " +
+                        RectText(tb.content) + ", crop " + RectText(ta.crop) + " vs " +
+                        RectText(tb.crop)};
+      geometry_.examples.emplace(f.code, f);
+      geometry_.votes[f.code] = 0;
+    }
+    for (auto& [code, votes] : geometry_.votes) ++votes;
+    ++geometry_.fingerprinted;
+  }
+  geometry_.report.stats.elements += 1;
+  geometry_.report.stats.differing = geometry_.report.images_differing;
+}
+
+// Tensors: resized, normalized, quantized.
+void StageComparison::AddTensors(const DetectTrace& tt, const DetectTrace& dt,
+                                 const CompareContext& ctx) {
+  static const std::map<std::string, StageKind> kinds = {{"resized", StageKind::kResized},
+                                                         {"normalized", StageKind::kNormalized},
+                                                         {"quantized", StageKind::kQuantized}};
+  for (const std::string& s : traced_) {
+    // The quantized stage is what the model gets (an 8-bit swap reinterprets the bytes).
+    const TensorData *a = s == "quantized" ? &tt.input : StageOf(tt, s),
+                     *b = s == "quantized" ? &dt.input : StageOf(dt, s);
+    if (!a || !b) continue;
+    StageAccumulator& acc = tensors_[s];
+    bool equal = a->dtype == b->dtype && a->shape == b->shape && a->bytes == b->bytes;
+    if (equal || acc.fingerprinted < kFingerprintedImages) {
+      if (!equal) ++acc.fingerprinted;
+      acc.Add(CompareTensors(*a, *b, kinds.at(s), ctx));
+    } else {
+      acc.AddUnfingerprinted(false);
+    }
+  }
+}
+
+// The outputs of one image folded into one comparison.
+TensorComparison CompareOutputs(const DetectTrace& tt, const DetectTrace& dt,
+                                const CompareContext& ctx) {
+  TensorComparison all;
+  all.stage = StageKind::kRawOutput;
+  double mean_sum = 0, abs_sum = 0;
+  for (size_t o = 0; o < std::min(tt.outputs.size(), dt.outputs.size()); ++o) {
+    TensorComparison c = CompareTensors(tt.outputs[o], dt.outputs[o], StageKind::kRawOutput, ctx);
+    all.equal = all.equal && c.equal;
+    all.same_shape = all.same_shape && c.same_shape;
+    all.stats.elements += c.stats.elements;
+    all.stats.differing += c.stats.differing;
+    all.stats.max_abs_diff = std::max(all.stats.max_abs_diff, c.stats.max_abs_diff);
+    mean_sum += c.stats.mean_diff * double(c.stats.elements);
+    abs_sum += c.stats.mean_abs_diff * double(c.stats.elements);
+    if (all.fingerprints.empty()) all.fingerprints = c.fingerprints;
+  }
+  if (all.stats.elements) {
+    all.stats.mean_diff = mean_sum / double(all.stats.elements);
+    all.stats.mean_abs_diff = abs_sum / double(all.stats.elements);
+  }
+  return all;
+}
+
+// Raw outputs, all of them as one stage; whether they are equal.
+bool StageComparison::AddRawOutputs(const DetectTrace& tt, const DetectTrace& dt,
+                                    const CompareContext& ctx) {
+  bool raw_equal = tt.outputs.size() == dt.outputs.size();
+  for (size_t o = 0; raw_equal && o < tt.outputs.size(); ++o)
+    raw_equal = tt.outputs[o] == dt.outputs[o];
+  if (raw_equal || raw_.fingerprinted < kFingerprintedImages) {
+    if (!raw_equal) ++raw_.fingerprinted;
+    TensorComparison all = CompareOutputs(tt, dt, ctx);
+    all.equal = all.equal && raw_equal;
+    raw_.Add(all);
+  } else {
+    raw_.AddUnfingerprinted(false);
+  }
+  return raw_equal;
+}
+
+void StageComparison::AddDetections(const fs::path& file, const ImageDetections& training,
+                                    const ImageDetections& deployed, bool raw_equal) {
+  AgreementSums one;
+  one.Add(training.detections, deployed.detections, in_.agreement_iou,
+          in_.agreement_score_threshold);
+  agreement_.Add(training.detections, deployed.detections, in_.agreement_iou,
+                 in_.agreement_score_threshold);
+  DetectionAgreement a = one.Result();
+  StageReport& report = detections_.report;
+  ++report.images;
+  size_t unmatched = (a.training - a.matched) + (a.deployed - a.matched);
+  report.stats.elements += a.training + a.deployed - a.matched;  // the union
+  report.stats.differing += unmatched + one.changed;
+  report.stats.max_abs_diff = std::max(report.stats.max_abs_diff, a.max_abs_score_delta);
+  detections_.mean_sum += one.score_delta_sum;
+  detections_.abs_sum += one.score_delta_sum;
+  if (unmatched + one.changed > 0) {
+    ++report.images_differing;
+    if (raw_equal && report.fingerprints.empty())
+      if (auto f = FloatPadShift(training, deployed, file.filename().string()))
+        report.fingerprints.push_back(*f);
+  }
+}
+
+void StageComparison::Finish(size_t n, DoctorReport& r) {
+  geometry_.report.note = "where the image lands in the " + std::to_string(input_.width) + "x" +
+                          std::to_string(input_.height) + " input, " + std::to_string(n) +
+                          " images";
+  r.stages.push_back(geometry_.Finish());
+  for (const std::string& s : traced_) {
+    StageAccumulator& acc = tensors_[s];
     acc.report.note = s + " tensor; statistics and fingerprints over the first " +
                       std::to_string(std::min(kFingerprintedImages, acc.report.images_differing)) +
                       " differing images";
     r.stages.push_back(acc.Finish());
   }
-  raw.report.note = "the model's output tensors, all together; statistics over the first " +
-                    std::to_string(std::min(kFingerprintedImages, raw.report.images_differing)) +
-                    " differing images";
-  r.stages.push_back(raw.Finish());
-  detections.report.note =
-      "detections with score >= " + std::to_string(in.agreement_score_threshold).substr(0, 4) +
-      " matched at IoU >= " + std::to_string(in.agreement_iou).substr(0, 4) +
+  raw_.report.note = "the model's output tensors, all together; statistics over the first " +
+                     std::to_string(std::min(kFingerprintedImages, raw_.report.images_differing)) +
+                     " differing images";
+  r.stages.push_back(raw_.Finish());
+  detections_.report.note =
+      "detections with score >= " + std::to_string(in_.agreement_score_threshold).substr(0, 4) +
+      " matched at IoU >= " + std::to_string(in_.agreement_iou).substr(0, 4) +
       " with the same class; max_abs_diff is the largest score delta";
-  if (detections.report.stats.elements)
-    detections.report.stats.mean_abs_diff =
-        detections.abs_sum / double(std::max<size_t>(1, agreement.a.matched));
-  detections.report.stats.mean_diff = 0;
-  r.stages.push_back(detections.report);
-  r.agreement = agreement.Result();
+  if (detections_.report.stats.elements)
+    detections_.report.stats.mean_abs_diff =
+        detections_.abs_sum / double(std::max<size_t>(1, agreement_.a.matched));
+  detections_.report.stats.mean_diff = 0;
+  r.stages.push_back(detections_.report);
+  r.agreement = agreement_.Result();
   for (const StageReport& s : r.stages)
     if (!s.equal()) {
       r.first_divergence = s.stage;
       break;
     }
+}
+
+// One image kept with pictures for the report.
+SampleView Sample(const DoctorInput& in, const ModelInput& input, const fs::path& file,
+                  const Image& rgb, const ImageDetections& training,
+                  const ImageDetections& deployed, const DetectTrace& tt, const DetectTrace& dt) {
+  SampleView v;
+  v.file = file;
+  v.source = rgb;
+  v.training_input = InputAsPixels(tt.input, in.training, input);
+  v.deployed_input = InputAsPixels(dt.input, in.training, input);
+  for (const auto& d : training.detections)
+    if (d.score >= in.agreement_score_threshold) v.training_detections.push_back(d);
+  for (const auto& d : deployed.detections)
+    if (d.score >= in.agreement_score_threshold) v.deployed_detections.push_back(d);
+  return v;
+}
+
+// Both pipelines image by image with traces: the stage reports, agreement and samples.
+Pipelines CompareStageByStage(const DoctorRun& run, const std::vector<fs::path>& files,
+                              DoctorReport& r) {
+  const DoctorInput& in = run.in;
+  DetectorOptions options;
+  options.threads = in.run.interpreter_threads;
+  options.xnnpack = in.run.xnnpack;
+  options.score_threshold = in.run.score_threshold;
+  Detector train = Detector::Create(run.model, in.training, options);
+  options.reinterpret_8bit_input = true;
+  Detector deploy = Detector::Create(run.model, in.deployed, options);
+
+  StageComparison stages(in, run.input);
+  Pipelines p;
+  p.training.resize(files.size());
+  p.deployed.resize(files.size());
+  const size_t n = files.size();
+  for (size_t i = 0; i < n; ++i) {
+    Image source = train.DecodeFile(files[i]);
+    Image deployed_source = in.deployed.input.exif_orientation == in.training.input.exif_orientation
+                                ? source
+                                : deploy.DecodeFile(files[i]);
+    DetectTrace tt, dt;
+    p.training[i] = train.Detect(source, &tt);
+    p.deployed[i] = deploy.Detect(deployed_source, &dt);
+    const Image rgb = ToRgb(source);
+    stages.Add(files[i], rgb, p.training[i], p.deployed[i], tt, dt);
+    if (r.samples.size() < in.sample_images)
+      r.samples.push_back(
+          Sample(in, run.input, files[i], rgb, p.training[i], p.deployed[i], tt, dt));
+    if (in.progress) in.progress("training and deployed", i + 1, n);
+  }
+  p.training_labels = train.labels();
+  p.deployed_labels = deploy.labels();
+  stages.Finish(n, r);
   return p;
 }
 
@@ -469,7 +509,10 @@ DatasetRunOptions RunOptions(const DoctorInput& in, const std::string& what) {
   return o;
 }
 
-void ExternalTensors(const DoctorInput& in, const ModelInput& input, DoctorReport& r) {
+// ---- stage tensors from elsewhere -----------------------------------------------------------
+
+// The .npy files of the --stage-tensors folder, sorted.
+std::vector<fs::path> StageTensorFiles(const DoctorInput& in) {
   const fs::path dir = *in.stage_tensors;
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
@@ -484,16 +527,90 @@ void ExternalTensors(const DoctorInput& in, const ModelInput& input, DoctorRepor
   std::sort(npys.begin(), npys.end());
   if (npys.empty())
     throw Error(dir.string(), "--stage-tensors", "files named <image>.<stage>.npy", "no .npy file");
+  return npys;
+}
+
+// The finding for one compared stage tensor.
+Finding ExternalFinding(const fs::path& file, const std::string& stage,
+                        const TensorComparison& tc) {
+  char stats[160];
+  std::snprintf(stats, sizeof stats, "max abs diff %.4g, mean diff %.4g, %.1f%% of %zu differ",
+                tc.stats.max_abs_diff, tc.stats.mean_diff, 100 * tc.stats.differing_share(),
+                tc.stats.elements);
+  std::string where = "$stage_tensors." + file.filename().string();
+  if (tc.equal)
+    return {"stage_tensor_matches",
+            Severity::kInfo,
+            where,
+            "lockstep's training " + stage,
+            "equal",
+            "this stage of the other pipeline matches the training spec",
+            ""};
+  if (!tc.fingerprints.empty()) {
+    const Fingerprint& f = tc.fingerprints.front();
+    return {f.code,
+            Severity::kError,
+            where,
+            "lockstep's training " + stage,
+            f.description + " (" + f.evidence + "; " + stats + ")",
+            "the other pipeline's " + stage + " tensor differs from training: " + f.description,
+            "fix the other pipeline's " + stage + " stage: " + f.description};
+  }
+  return {"stage_tensor_differs",
+          Severity::kError,
+          where,
+          "lockstep's training " + stage,
+          tc.same_shape ? std::string(stats) : "another shape",
+          "the other pipeline's " + stage +
+              " tensor differs from training in no way lockstep recognises",
+          "dump each stage and compare them in order"};
+}
+
+// The training pipeline's traces of the images the stage tensors name, each run once.
+class TrainingTraces {
+ public:
+  explicit TrainingTraces(const DoctorRun& run) : in_(run.in), train_(CreateTraining(run)) {}
+
+  struct Traced {
+    Image rgb;
+    DetectTrace trace;
+    std::vector<PixelDetection> boxes;
+  };
+  const Traced& Of(const fs::path& npy, const std::string& image_name) {
+    auto it = traced_.find(image_name);
+    if (it != traced_.end()) return it->second;
+    fs::path image = *in_.images / image_name;
+    std::error_code ec;
+    if (!fs::is_regular_file(image, ec))
+      throw Error(npy.string(), "file name",
+                  "an image " + image_name + " in " + in_.images->string(), "no such image");
+    Image source = train_.DecodeFile(image);
+    Traced t;
+    t.boxes = train_.Detect(source, &t.trace).detections;
+    t.rgb = ToRgb(source);
+    return traced_[image_name] = std::move(t);
+  }
+
+ private:
+  static Detector CreateTraining(const DoctorRun& run) {
+    DetectorOptions options;
+    options.threads = run.in.run.interpreter_threads;
+    options.score_threshold = run.in.run.score_threshold;
+    return Detector::Create(run.model, run.in.training, options);
+  }
+  const DoctorInput& in_;
+  Detector train_;
+  std::map<std::string, Traced> traced_;
+};
+
+void ExternalTensors(const DoctorRun& run, DoctorReport& r) {
+  const DoctorInput& in = run.in;
+  const std::vector<fs::path> npys = StageTensorFiles(in);
   const std::map<std::string, StageKind> kinds = {{"resized", StageKind::kResized},
                                                   {"normalized", StageKind::kNormalized},
                                                   {"quantized", StageKind::kQuantized},
                                                   {"boxes", StageKind::kBoxes}};
-  DetectorOptions options;
-  options.threads = in.run.interpreter_threads;
-  options.score_threshold = in.run.score_threshold;
-  Detector train = Detector::Create(in.model, in.training, options);
-  std::map<std::string, std::pair<Image, DetectTrace>> traces;
-  std::map<std::string, std::vector<PixelDetection>> boxes;
+  TrainingTraces traces(run);
   for (const fs::path& file : npys) {
     std::string stem = file.stem().string();  // "000000000009.jpg.resized"
     size_t dot = stem.rfind('.');
@@ -503,59 +620,257 @@ void ExternalTensors(const DoctorInput& in, const ModelInput& input, DoctorRepor
                   "<image file name>.<stage>.npy with stage resized, normalized, quantized or "
                   "boxes",
                   stage.empty() ? "no stage" : "stage '" + stage + "'");
-    std::string image_name = stem.substr(0, dot);
-    fs::path image = *in.images / image_name;
-    if (!fs::is_regular_file(image, ec))
-      throw Error(file.string(), "file name",
-                  "an image " + image_name + " in " + in.images->string(), "no such image");
-    if (!traces.count(image_name)) {
-      Image source = Decode(image, in.training);
-      DetectTrace t;
-      boxes[image_name] = train.Detect(source, &t).detections;
-      traces[image_name] = {ToRgb(source), std::move(t)};
-    }
-    const auto& [rgb, trace] = traces[image_name];
+    const TrainingTraces::Traced& t = traces.Of(file, stem.substr(0, dot));
     TensorData other = ReadNpyFile(file);
     TensorData reference;
     StageKind kind = kinds.at(stage);
     if (kind == StageKind::kBoxes) {
-      reference = BoxesTensor(boxes[image_name], in.agreement_score_threshold);
+      reference = BoxesTensor(t.boxes, in.agreement_score_threshold);
     } else {
-      const TensorData* t = StageOf(trace, stage);
-      if (!t)
-        throw Error(file.string(), "stage", "a stage the training pipeline has",
-                    stage + " (the model input is " + std::string(DTypeName(input.dtype)) + ")");
-      reference = *t;
+      const TensorData* stage_data = StageOf(t.trace, stage);
+      if (!stage_data)
+        throw Error(
+            file.string(), "stage", "a stage the training pipeline has",
+            stage + " (the model input is " + std::string(DTypeName(run.input.dtype)) + ")");
+      reference = *stage_data;
     }
-    CompareContext ctx = ContextFor(in.training, input, &rgb);
+    CompareContext ctx = ContextFor(in.training, run.input, &t.rgb);
     ExternalComparison c{file, CompareTensors(reference, other, kind, ctx)};
-    const TensorComparison& tc = c.comparison;
-    char stats[160];
-    std::snprintf(stats, sizeof stats, "max abs diff %.4g, mean diff %.4g, %.1f%% of %zu differ",
-                  tc.stats.max_abs_diff, tc.stats.mean_diff, 100 * tc.stats.differing_share(),
-                  tc.stats.elements);
-    std::string where = "$stage_tensors." + file.filename().string();
-    if (tc.equal) {
-      r.findings.push_back({"stage_tensor_matches", Severity::kInfo, where,
-                            "lockstep's training " + stage, "equal",
-                            "this stage of the other pipeline matches the training spec", ""});
-    } else if (!tc.fingerprints.empty()) {
-      const Fingerprint& f = tc.fingerprints.front();
-      r.findings.push_back(
-          {f.code, Severity::kError, where, "lockstep's training " + stage,
-           f.description + " (" + f.evidence + "; " + stats + ")",
-           "the other pipeline's " + stage + " tensor differs from training: " + f.description,
-           "fix the other pipeline's " + stage + " stage: " + f.description});
-    } else {
-      r.findings.push_back({"stage_tensor_differs", Severity::kError, where,
-                            "lockstep's training " + stage,
-                            tc.same_shape ? std::string(stats) : "another shape",
-                            "the other pipeline's " + stage +
-                                " tensor differs from training in no way lockstep recognises",
-                            "dump each stage and compare them in order"});
-    }
+    r.findings.push_back(ExternalFinding(file, stage, c.comparison));
     r.external.push_back(std::move(c));
   }
+}
+
+// ---- the phases of RunDoctor ------------------------------------------------------------------
+
+// The specs against each other and the model, no image needed. Returns what stops the deployed
+// side from running, if anything.
+std::optional<Finding> CheckWithoutImages(const DoctorRun& run, DoctorReport& r) {
+  const DoctorInput& in = run.in;
+  const ModelFile& file = *run.model;
+  for (SpecDifference& d : DiffSpecs(in.training, in.deployed))
+    if (!doctor::DifferenceFindings(d, in.training, in.deployed, run.input).empty())
+      r.differences.push_back(std::move(d));
+  r.findings =
+      doctor::StaticFindings(file.model(), r.model, in.training, in.deployed, r.differences);
+  // The training side is the reference: it must run on the model as it is.
+  for (const Finding& f : CheckSpec(in.training, file))
+    if (f.blocking)
+      throw Error(in.training_source, f.field, f.expected + " (the model's)", f.found, f.fix);
+  // The deployed side runs with its bytes copied as they are (uint8 data in an int8 input).
+  const std::optional<Finding> blocked =
+      doctor::Blocking(CheckSpec(in.deployed, file, /*reinterpret_8bit_input=*/true));
+  // How the outputs are read: a fact of the model (and its metadata), said once.
+  Detector probe =
+      Detector::Create(run.model, in.training, {.threads = in.run.interpreter_threads});
+  if (const auto& roles = probe.roles())
+    r.findings.push_back(
+        {"output_roles", Severity::kInfo, "model outputs",
+         roles->reason,  // names its rule first
+         "boxes " + std::to_string(roles->boxes) + ", classes " + std::to_string(roles->classes) +
+             ", scores " + std::to_string(roles->scores) + ", count " +
+             std::to_string(roles->count),
+         "outputs read in another order give boxes from scores (the libcoral and Task Library "
+         "heuristics differ)",
+         "read the outputs by these roles"});
+  return blocked;
+}
+
+void AddFirstDivergence(size_t images, DoctorReport& r) {
+  if (r.first_divergence.empty()) return;
+  const StageReport* s = nullptr;
+  for (const StageReport& x : r.stages)
+    if (x.stage == r.first_divergence) s = &x;
+  std::string cause = s && !s->fingerprints.empty() ? s->fingerprints.front().description
+                                                    : std::string("no fingerprint recognised");
+  r.findings.push_back(
+      {"first_divergence", Severity::kInfo, "stages." + r.first_divergence, "equal stages",
+       r.first_divergence + " differs in " + std::to_string(s ? s->images_differing : 0) + " of " +
+           std::to_string(images) + " images (" + cause + ")",
+       "every later stage inherits the difference", "fix the stage named by the findings"});
+}
+
+// The images a doctor run takes and, with annotations, the evaluation set.
+struct DoctorImages {
+  std::optional<EvalSet> set;
+  std::vector<fs::path> files;
+};
+
+DoctorImages ImagesOf(const DoctorInput& in) {
+  DoctorImages images;
+  if (in.annotations) {
+    images.set = LoadEvalSet(*in.annotations, *in.images, in.max_images);
+    images.files = images.set->files;
+  } else {
+    images.files = ListImageFolder(*in.images, "--images", in.max_images);
+  }
+  return images;
+}
+
+// A spec's AP over the evaluation set.
+double ApOf(const DoctorRun& run, const EvalSet& set, const std::vector<ImageDetections>& found,
+            const LabelSource& labels, const std::string& source) {
+  return Ap(
+      EvaluateBoxes(set.dataset, ToCocoDetections(found, set, labels, run.in.model), {}, source));
+}
+
+// A spec over the images, as a dataset run (progress named by `what`).
+std::vector<ImageDetections> RunSpec(const DoctorRun& run, const Spec& spec,
+                                     const std::vector<fs::path>& files, const std::string& what,
+                                     LabelSource& labels) {
+  return DetectImages(run.model, spec, files, RunOptions(run.in, what), &labels);
+}
+
+// Both pipelines' COCO statistics, and the gap as a finding.
+void EvaluateBoth(const DoctorRun& run, const EvalSet& set, const Pipelines& p, DoctorReport& r) {
+  const DoctorInput& in = run.in;
+  r.training_eval =
+      EvaluateBoxes(set.dataset, ToCocoDetections(p.training, set, p.training_labels, in.model), {},
+                    in.training_source);
+  r.deployed_eval =
+      EvaluateBoxes(set.dataset, ToCocoDetections(p.deployed, set, p.deployed_labels, in.model), {},
+                    in.deployed_source);
+  const double training_ap = Ap(*r.training_eval), deployed_ap = Ap(*r.deployed_eval);
+  if (training_ap - deployed_ap > 0.0005)
+    r.findings.push_back({"ap_gap", Severity::kInfo, "stats.AP",
+                          std::to_string(training_ap * 100).substr(0, 5) + " AP",
+                          std::to_string(deployed_ap * 100).substr(0, 5) + " AP",
+                          "the deployed pipeline loses " +
+                              std::to_string((training_ap - deployed_ap) * 100).substr(0, 5) +
+                              " AP points on " + std::to_string(set.files.size()) + " images",
+                          "see the attribution for which difference costs what"});
+}
+
+// Shapley shares: each unit's recovery averaged over every subset of the other units.
+void AddShapleyShares(size_t n, double gap, const std::function<double(uint32_t)>& ap_with,
+                      DoctorReport& r) {
+  // Shapley weight of a subset S not holding i: |S|! (n-|S|-1)! / n!.
+  auto factorial = [](size_t k) {
+    double f = 1;
+    for (size_t j = 2; j <= k; ++j) f *= double(j);
+    return f;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    double value = 0;
+    for (uint32_t mask = 0; mask < (1u << n); ++mask) {
+      if (mask & (1u << i)) continue;
+      const size_t size = size_t(std::popcount(mask));
+      value += factorial(size) * factorial(n - size - 1) / factorial(n) *
+               (ap_with(mask | (1u << i)) - ap_with(mask));
+    }
+    r.attribution[i].shapley_share = value / gap;
+  }
+}
+
+// Attribution: each differing unit switched back to training alone, then (few units) every
+// subset, for Shapley shares that add up to the whole gap.
+void Attribute(const DoctorRun& run, const DoctorImages& images, DoctorReport& r) {
+  const DoctorInput& in = run.in;
+  const double training_ap = Ap(*r.training_eval), deployed_ap = Ap(*r.deployed_eval);
+  const double gap = training_ap - deployed_ap;
+  const size_t n = r.differences.size();
+  std::map<uint32_t, double> ap_of = {{0u, deployed_ap}, {(1u << n) - 1, training_ap}};
+  auto ap_with = [&](uint32_t mask) {
+    if (auto it = ap_of.find(mask); it != ap_of.end()) return it->second;
+    std::vector<std::string> units;
+    for (size_t i = 0; i < n; ++i)
+      if (mask & (1u << i)) units.push_back(r.differences[i].unit);
+    std::string what;
+    for (const std::string& u : units) what += (what.empty() ? "" : "+") + u;
+    Spec switched = WithTrainingUnits(in.deployed, in.training, units);
+    LabelSource labels;
+    auto found = RunSpec(run, switched, images.files, "attribution " + what, labels);
+    return ap_of[mask] =
+               ApOf(run, *images.set, found, labels, "deployed with " + what + " from training");
+  };
+  for (size_t i = 0; i < n; ++i) {
+    AttributionEntry e;
+    e.difference = r.differences[i];
+    e.ap_switched = ap_with(1u << i);
+    e.ap_recovered = e.ap_switched - deployed_ap;
+    e.share = std::abs(gap) > 1e-9 ? e.ap_recovered / gap : 0;
+    r.attribution.push_back(std::move(e));
+  }
+  if (n > 1 && n <= kMaxShapleyUnits && std::abs(gap) > 1e-9)
+    AddShapleyShares(n, gap, ap_with, r);
+  else if (n == 1)
+    r.attribution[0].shapley_share = r.attribution[0].share;
+  std::stable_sort(r.attribution.begin(), r.attribution.end(),
+                   [](const AttributionEntry& a, const AttributionEntry& b) {
+                     return a.shapley_share.value_or(a.share) > b.shapley_share.value_or(b.share);
+                   });
+}
+
+// A classic input-quantization mistake planted in the training pipeline.
+struct WhatIfPlan {
+  std::string code, description;
+  Spec spec;
+};
+
+std::vector<WhatIfPlan> WhatIfPlans(const Spec& training, const ModelInput& input) {
+  std::vector<WhatIfPlan> plans;
+  if (training.tensor.rounding != Rounding::kTruncate) {
+    Spec s = training;
+    s.tensor.rounding = Rounding::kTruncate;
+    s.tensor.saturate = false;  // astype neither rounds nor clips
+    plans.push_back({"astype_truncation",
+                     "the input quantized by truncation without clipping (astype, as "
+                     "Ultralytics) instead of rounding",
+                     s});
+  }
+  if (input.dtype == DType::kInt8 || input.dtype == DType::kUInt8) {
+    Spec s = training;
+    bool to_int8 = input.dtype == DType::kInt8;
+    s.tensor.dtype = to_int8 ? DType::kUInt8 : DType::kInt8;
+    s.tensor.zero_point.reset();
+    s.tensor.scale.reset();
+    plans.push_back({to_int8 ? "uint8_in_int8" : "int8_in_uint8",
+                     to_int8 ? "uint8 data (quantized for a uint8 twin) copied into the int8 "
+                               "input: off by 128"
+                             : "int8 data (quantized for an int8 twin) copied into the uint8 "
+                               "input: off by 128",
+                     s});
+  }
+  const int64_t zp = ResolveQuantization(training, input).zero_point;
+  if (zp != 0) {
+    Spec s = training;
+    s.tensor.scale = ResolveQuantization(training, input).scale;
+    s.tensor.zero_point = 0;
+    plans.push_back({"zero_point_ignored",
+                     "the input quantized without the zero point (q = round(x / scale))", s});
+  }
+  return plans;
+}
+
+// What-ifs: each planted mistake's agreement with training and (with annotations) its AP cost.
+void WhatIfs(const DoctorRun& run, const DoctorImages& images, const Pipelines& p,
+             DoctorReport& r) {
+  const double training_ap = r.training_eval ? Ap(*r.training_eval) : 0;
+  for (WhatIfPlan& plan : WhatIfPlans(run.in.training, run.input)) {
+    WhatIf w;
+    w.code = plan.code;
+    w.description = plan.description;
+    LabelSource labels;
+    auto found = RunSpec(run, plan.spec, images.files, "what-if " + plan.code, labels);
+    w.agreement = Agreement(p.training, found, run.in);
+    if (images.set) {
+      w.ap = ApOf(run, *images.set, found, labels, "what-if " + plan.code);
+      w.ap_cost = training_ap - *w.ap;
+    }
+    r.what_ifs.push_back(std::move(w));
+  }
+}
+
+// With images: both pipelines stage by stage, then what the difference costs and why.
+void CheckWithImages(const DoctorRun& run, DoctorReport& r) {
+  const DoctorInput& in = run.in;
+  const DoctorImages images = ImagesOf(in);
+  r.images = images.files.size();
+  const Pipelines p = CompareStageByStage(run, images.files, r);
+  AddFirstDivergence(images.files.size(), r);
+  if (images.set) EvaluateBoth(run, *images.set, p, r);
+  if (images.set && in.attribution && !r.differences.empty()) Attribute(run, images, r);
+  if (in.what_ifs && run.input.dtype != DType::kFloat32) WhatIfs(run, images, p, r);
 }
 
 }  // namespace
@@ -565,194 +880,18 @@ DoctorReport RunDoctor(const DoctorInput& in) {
   r.model = in.model.string();
   r.training_source = in.training_source;
   r.deployed_source = in.deployed_source;
-  const Model model = ReadModelFile(in.model);
-  const ModelInput input = ModelInputOf(model, r.model);
+  std::shared_ptr<const ModelFile> model = LoadModelFile(in.model);
+  const DoctorRun run{in, model, ModelInputOf(model->model(), model->source())};
 
-  for (SpecDifference& d : DiffSpecs(in.training, in.deployed))
-    if (!doctor::DifferenceFindings(d, in.training, in.deployed, input).empty())
-      r.differences.push_back(std::move(d));
-  r.findings = doctor::StaticFindings(model, r.model, in.training, in.deployed, r.differences);
-  // The training side is the reference: it must run on the model as it is.
-  for (const Finding& f : CheckSpec(in.training, model, r.model))
-    if (f.blocking)
-      throw Error(in.training_source, f.field, f.expected + " (the model's)", f.found, f.fix);
-  // The deployed side runs with its bytes copied as they are (uint8 data in an int8 input).
-  const std::optional<Finding> blocked =
-      doctor::Blocking(CheckSpec(in.deployed, model, r.model, /*reinterpret_8bit_input=*/true));
-  {
-    // How the outputs are read: a fact of the model (and its metadata), said once.
-    Detector probe =
-        Detector::Create(in.model, in.training, {.threads = in.run.interpreter_threads});
-    if (const auto& roles = probe.roles())
-      r.findings.push_back(
-          {"output_roles", Severity::kInfo, "model outputs",
-           roles->reason,  // names its rule first
-           "boxes " + std::to_string(roles->boxes) + ", classes " + std::to_string(roles->classes) +
-               ", scores " + std::to_string(roles->scores) + ", count " +
-               std::to_string(roles->count),
-           "outputs read in another order give boxes from scores (the libcoral and Task Library "
-           "heuristics differ)",
-           "read the outputs by these roles"});
-  }
-
-  if (in.images && blocked) {
+  const std::optional<Finding> blocked = CheckWithoutImages(run, r);
+  if (in.images && blocked)
     r.findings.push_back({"empirical_skipped", Severity::kInfo, "--images", "",
                           "the deployed spec cannot feed the model (" + blocked->code + ")",
                           "no image was run: the deployed pipeline cannot run on this model",
                           "fix the error findings first"});
-  } else if (in.images) {
-    std::optional<EvalSet> set;
-    std::vector<fs::path> files;
-    if (in.annotations) {
-      set = LoadEvalSet(*in.annotations, *in.images, in.max_images);
-      files = set->files;
-    } else {
-      files = ListImages(*in.images, in.max_images);
-    }
-    r.images = files.size();
-    Pipelines p = CompareStageByStage(in, files, input, r);
-
-    if (!r.first_divergence.empty()) {
-      const StageReport* s = nullptr;
-      for (const StageReport& x : r.stages)
-        if (x.stage == r.first_divergence) s = &x;
-      std::string cause = s && !s->fingerprints.empty() ? s->fingerprints.front().description
-                                                        : std::string("no fingerprint recognised");
-      r.findings.push_back(
-          {"first_divergence", Severity::kInfo, "stages." + r.first_divergence, "equal stages",
-           r.first_divergence + " differs in " + std::to_string(s ? s->images_differing : 0) +
-               " of " + std::to_string(files.size()) + " images (" + cause + ")",
-           "every later stage inherits the difference", "fix the stage named by the findings"});
-    }
-    double training_ap = 0, deployed_ap = 0;
-    if (set) {
-      r.training_eval = EvaluateBoxes(
-          set->dataset, ToCocoDetections(p.training, *set, p.training_labels, in.model), {},
-          in.training_source);
-      r.deployed_eval = EvaluateBoxes(
-          set->dataset, ToCocoDetections(p.deployed, *set, p.deployed_labels, in.model), {},
-          in.deployed_source);
-      training_ap = Ap(*r.training_eval);
-      deployed_ap = Ap(*r.deployed_eval);
-      if (training_ap - deployed_ap > 0.0005)
-        r.findings.push_back({"ap_gap", Severity::kInfo, "stats.AP",
-                              std::to_string(training_ap * 100).substr(0, 5) + " AP",
-                              std::to_string(deployed_ap * 100).substr(0, 5) + " AP",
-                              "the deployed pipeline loses " +
-                                  std::to_string((training_ap - deployed_ap) * 100).substr(0, 5) +
-                                  " AP points on " + std::to_string(files.size()) + " images",
-                              "see the attribution for which difference costs what"});
-    }
-    // Attribution: each differing unit switched back to training alone, then (few units) every
-    // subset, for Shapley shares that add up to the whole gap.
-    const double gap = training_ap - deployed_ap;
-    if (set && in.attribution && !r.differences.empty()) {
-      const size_t n = r.differences.size();
-      std::map<uint32_t, double> ap_of = {{0u, deployed_ap}, {(1u << n) - 1, training_ap}};
-      auto ap_with = [&](uint32_t mask) {
-        if (auto it = ap_of.find(mask); it != ap_of.end()) return it->second;
-        std::vector<std::string> units;
-        for (size_t i = 0; i < n; ++i)
-          if (mask & (1u << i)) units.push_back(r.differences[i].unit);
-        std::string what;
-        for (const std::string& u : units) what += (what.empty() ? "" : "+") + u;
-        Spec switched = WithTrainingUnits(in.deployed, in.training, units);
-        LabelSource labels;
-        auto found =
-            DetectImages(in.model, switched, files, RunOptions(in, "attribution " + what), &labels);
-        return ap_of[mask] =
-                   Ap(EvaluateBoxes(set->dataset, ToCocoDetections(found, *set, labels, in.model),
-                                    {}, "deployed with " + what + " from training"));
-      };
-      for (size_t i = 0; i < n; ++i) {
-        AttributionEntry e;
-        e.difference = r.differences[i];
-        e.ap_switched = ap_with(1u << i);
-        e.ap_recovered = e.ap_switched - deployed_ap;
-        e.share = std::abs(gap) > 1e-9 ? e.ap_recovered / gap : 0;
-        r.attribution.push_back(std::move(e));
-      }
-      if (n > 1 && n <= kMaxShapleyUnits && std::abs(gap) > 1e-9) {
-        // Shapley weight of a subset S not holding i: |S|! (n-|S|-1)! / n!.
-        auto factorial = [](size_t k) {
-          double f = 1;
-          for (size_t j = 2; j <= k; ++j) f *= double(j);
-          return f;
-        };
-        for (size_t i = 0; i < n; ++i) {
-          double value = 0;
-          for (uint32_t mask = 0; mask < (1u << n); ++mask) {
-            if (mask & (1u << i)) continue;
-            const size_t size = size_t(std::popcount(mask));
-            value += factorial(size) * factorial(n - size - 1) / factorial(n) *
-                     (ap_with(mask | (1u << i)) - ap_with(mask));
-          }
-          r.attribution[i].shapley_share = value / gap;
-        }
-      } else if (n == 1) {
-        r.attribution[0].shapley_share = r.attribution[0].share;
-      }
-      std::stable_sort(r.attribution.begin(), r.attribution.end(),
-                       [](const AttributionEntry& a, const AttributionEntry& b) {
-                         return a.shapley_share.value_or(a.share) >
-                                b.shapley_share.value_or(b.share);
-                       });
-    }
-    // What-ifs: the classic input-quantization mistakes planted in the training pipeline.
-    if (in.what_ifs && input.dtype != DType::kFloat32) {
-      struct Plan {
-        std::string code, description;
-        Spec spec;
-      };
-      std::vector<Plan> plans;
-      if (in.training.tensor.rounding != Rounding::kTruncate) {
-        Spec s = in.training;
-        s.tensor.rounding = Rounding::kTruncate;
-        s.tensor.saturate = false;  // astype neither rounds nor clips
-        plans.push_back({"astype_truncation",
-                         "the input quantized by truncation without clipping (astype, as "
-                         "Ultralytics) instead of rounding",
-                         s});
-      }
-      if (input.dtype == DType::kInt8 || input.dtype == DType::kUInt8) {
-        Spec s = in.training;
-        bool to_int8 = input.dtype == DType::kInt8;
-        s.tensor.dtype = to_int8 ? DType::kUInt8 : DType::kInt8;
-        s.tensor.zero_point.reset();
-        s.tensor.scale.reset();
-        plans.push_back({to_int8 ? "uint8_in_int8" : "int8_in_uint8",
-                         to_int8 ? "uint8 data (quantized for a uint8 twin) copied into the int8 "
-                                   "input: off by 128"
-                                 : "int8 data (quantized for an int8 twin) copied into the uint8 "
-                                   "input: off by 128",
-                         s});
-      }
-      const int64_t zp = ResolveQuantization(in.training, input).zero_point;
-      if (zp != 0) {
-        Spec s = in.training;
-        s.tensor.scale = ResolveQuantization(in.training, input).scale;
-        s.tensor.zero_point = 0;
-        plans.push_back({"zero_point_ignored",
-                         "the input quantized without the zero point (q = round(x / scale))", s});
-      }
-      for (Plan& plan : plans) {
-        WhatIf w;
-        w.code = plan.code;
-        w.description = plan.description;
-        LabelSource labels;
-        auto found = DetectImages(in.model, plan.spec, files,
-                                  RunOptions(in, "what-if " + plan.code), &labels);
-        w.agreement = Agreement(p.training, found, in);
-        if (set) {
-          w.ap = Ap(EvaluateBoxes(set->dataset, ToCocoDetections(found, *set, labels, in.model), {},
-                                  "what-if " + plan.code));
-          w.ap_cost = training_ap - *w.ap;
-        }
-        r.what_ifs.push_back(std::move(w));
-      }
-    }
-  }
-  if (in.stage_tensors) ExternalTensors(in, input, r);
+  else if (in.images)
+    CheckWithImages(run, r);
+  if (in.stage_tensors) ExternalTensors(run, r);
   r.aligned = !HasErrors(r.findings);
   return r;
 }

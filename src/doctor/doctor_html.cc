@@ -104,7 +104,7 @@ std::string ImgTag(const Image& image, const std::string& cls, const std::string
 constexpr int kMaxPanelSide = 1200;
 
 // The source with one pipeline's detections, the best drawn last so it stays on top.
-Image DrawDetections(const Image& source, const std::vector<PixelDetection>& detections) {
+Image DetectionPanel(const Image& source, const std::vector<PixelDetection>& detections) {
   Image canvas = ToRgb(source);
   double sx = 1, sy = 1;
   if (std::max(canvas.width, canvas.height) > kMaxPanelSide) {
@@ -333,7 +333,7 @@ void Samples(std::ostringstream& h, const DoctorReport& r) {
         {"Training", &v.training_detections}, {"Deployed", &v.deployed_detections}};
     for (const auto& [who, detections] : panels) {
       std::string alt = std::string(who) + " pipeline's detections";
-      Image panel = HasPixels(v.source) ? DrawDetections(v.source, *detections) : Image();
+      Image panel = HasPixels(v.source) ? DetectionPanel(v.source, *detections) : Image();
       h << "<figure>" << ImgTag(panel, "detections", alt, 600) << "<figcaption>" << who
         << " pipeline: " << detections->size() << " detection"
         << (detections->size() == 1 ? "" : "s") << " on the original image";

@@ -4,13 +4,10 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "engine/delegates.h"
 #include "lockstep/core/error.h"
 #include "lockstep/model/edgetpu.h"
-#include "lockstep/model/model_io.h"
 #include "tensorflow/lite/c/c_api.h"
 
 namespace lockstep {
@@ -18,8 +15,8 @@ namespace lockstep {
 using engine::DelegatePtr;
 
 struct Engine::State {
-  std::vector<uint8_t> bytes;  // TfLiteModelCreate does not copy: these outlive the interpreter
-  Model model;
+  // TfLiteModelCreate does not copy: the file's bytes outlive the interpreter.
+  std::shared_ptr<const ModelFile> file;
   EngineInfo info;
   std::vector<std::string> messages;  // what TFLite's error reporter said during the last step
 
@@ -37,6 +34,16 @@ struct Engine::State {
     delegate.reset();
     if (tfl_model) TfLiteModelDelete(tfl_model);
   }
+
+  const Model& model() const { return file->model(); }
+  const std::string& source() const { return file->source(); }
+
+  // The phases of Load, in order.
+  DelegatePtr OpenEdgeTpu(const EngineOptions& options);
+  bool Attempt(DelegatePtr delegate, int threads);
+  void CreateInterpreter(DelegatePtr edgetpu, const EngineOptions& options);
+  void AttemptXnnpack(const EngineOptions& options);
+  void NameBuiltinOps();
 };
 
 namespace {
@@ -99,17 +106,6 @@ Error RefusedByTfLite(const std::string& source, const std::vector<std::string>&
   }
   return Error(source, step, "a model TensorFlow Lite " + version + " can run",
                "TFLite: " + TfLiteWords(messages));
-}
-
-std::vector<uint8_t> ReadFileBytes(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    throw Error(path.string(), "", "a .tflite model file", "no such file");
-  if (std::filesystem::is_directory(path, ec))
-    throw Error(path.string(), "", "a .tflite model file", "a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string(), "", "a readable .tflite model file", "no read access");
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // The CPU model that edgetpu_compiler was given, by the compiler's naming habit.
@@ -191,139 +187,153 @@ Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 Engine::~Engine() = default;
 
+// The Edge TPU delegate when the model is compiled for it or the caller asks; null otherwise.
+DelegatePtr Engine::State::OpenEdgeTpu(const EngineOptions& options) {
+  const EdgeTpuFacts facts = ReadEdgeTpuFacts(model());
+  if (!facts.compiled && !options.edgetpu) return nullptr;
+  engine::EdgeTpuOpening tpu = engine::OpenEdgeTpu();
+  if (!tpu.delegate) {
+    if (facts.compiled)
+      throw Error(source(), kEdgeTpuCustomOp, "libedgetpu.so.1 and an attached Edge TPU to run it",
+                  tpu.problem,
+                  "the model is compiled for the Edge TPU (" +
+                      std::to_string(facts.segments.size()) + " edgetpu-custom-op), which only " +
+                      "the Edge TPU can run; " + CpuTwinHint(source()));
+    throw Error(source(), "--edgetpu", "libedgetpu.so.1 and an attached Edge TPU", tpu.problem,
+                "run without --edgetpu to use the CPU");
+  }
+  if (!facts.compiled)
+    info.notes.push_back(
+        "the model is not compiled for the Edge TPU (no edgetpu-custom-op): "
+        "every op ran on the CPU");
+  info.notes.push_back("Edge TPU " + tpu.device);
+  return std::move(tpu.delegate);
+}
+
+// One attempt: a fresh interpreter with `delegate` (or none), the probe after it.
+bool Engine::State::Attempt(DelegatePtr with, int threads) {
+  messages.clear();
+  TfLiteInterpreterOptions* o = TfLiteInterpreterOptionsCreate();
+  TfLiteInterpreterOptionsSetNumThreads(o, threads);
+  TfLiteInterpreterOptionsSetErrorReporter(o, &Report, &messages);
+  if (with) {
+    TfLiteInterpreterOptionsAddDelegate(o, with.get());
+    TfLiteInterpreterOptionsAddDelegate(o, &probe);
+  }
+  interpreter = TfLiteInterpreterCreate(tfl_model, o);
+  TfLiteInterpreterOptionsDelete(o);
+  if (!interpreter) return false;
+  delegate = std::move(with);
+  return true;
+}
+
+// XNNPACK in this TFLite takes uint8 ops (QU8) in some models and refuses whole models in
+// others; signed int8 and float always go through QS8. Try the most, settle for less, and say
+// what happened.
+void Engine::State::AttemptXnnpack(const EngineOptions& options) {
+  std::string refused_all;
+  bool ok = false;
+  for (uint32_t flags : {engine::kXnnpackQS8 | engine::kXnnpackQU8, engine::kXnnpackQS8}) {
+    DelegatePtr x = engine::CreateXnnpackDelegate(options.threads, flags);
+    if (!x) continue;
+    if (Attempt(std::move(x), options.threads)) {
+      ok = true;
+      info.delegate = Delegate::kXnnpack;
+      info.xnnpack_flags = flags;
+      break;
+    }
+    refused_all = TfLiteWords(messages);
+  }
+  if (ok) {
+    std::string why =
+        refused_all.empty() ? "" : " (with QU8 TFLite refused the model: " + refused_all + ")";
+    if (info.delegated_ops == 0) {
+      info.notes.push_back("XNNPACK took none of this model's ops" + why +
+                           ": it ran on the builtin kernels");
+      info.delegate = Delegate::kNone;
+    } else if (!refused_all.empty()) {
+      info.notes.push_back("XNNPACK took the float and int8 ops only" + why +
+                           ": the uint8 ops ran on the builtin kernels");
+    }
+    return;
+  }
+  if (Attempt(nullptr, options.threads))
+    info.notes.push_back("XNNPACK could not take this model (TFLite: " + refused_all +
+                         "): it ran on the builtin kernels");
+}
+
+void Engine::State::CreateInterpreter(DelegatePtr edgetpu, const EngineOptions& options) {
+  tfl_model = TfLiteModelCreate(file->bytes().data(), file->bytes().size());
+  if (!tfl_model)
+    throw Error(source(), "", "a flatbuffer TensorFlow Lite's verifier accepts", "one it rejects");
+  probe.data_ = &info;
+  probe.Prepare = &ProbePrepare;
+  probe.flags = kTfLiteDelegateFlagsAllowDynamicTensors;
+  if (edgetpu) {
+    if (!Attempt(std::move(edgetpu), options.threads))
+      throw RefusedByTfLite(source(), messages, "Edge TPU delegate");
+    info.delegate = Delegate::kEdgeTpu;
+  } else if (options.xnnpack) {
+    AttemptXnnpack(options);
+  } else {
+    Attempt(nullptr, options.threads);
+  }
+  if (!interpreter) throw RefusedByTfLite(source(), messages, "interpreter");
+  messages.clear();
+  if (TfLiteInterpreterAllocateTensors(interpreter) != kTfLiteOk)
+    throw RefusedByTfLite(source(), messages, "tensors");
+}
+
+// The ops left on the builtin kernels, by name.
+void Engine::State::NameBuiltinOps() {
+  const auto& ops = model().subgraphs[0].operators;
+  if (info.delegate == Delegate::kNone) {
+    info.delegated_ops = 0;
+    info.builtin_ops.clear();
+    for (const auto& op : ops) info.builtin_ops.push_back(OperatorName(model(), op));
+    return;
+  }
+  for (auto& name : info.builtin_ops) {
+    size_t index = std::stoul(name);
+    name = index < ops.size() ? OperatorName(model(), ops[index]) : "node " + name;
+  }
+}
+
 Engine Engine::Load(const std::filesystem::path& path, const EngineOptions& options) {
-  return Load(ReadFileBytes(path), path.string(), options);
+  return Load(LoadModelFile(path), options);
 }
 
 Engine Engine::Load(std::vector<uint8_t> bytes, const std::string& source,
                     const EngineOptions& options) {
   if (bytes.empty()) throw Error(source, "", "a .tflite model", "an empty file");
+  return Load(LoadModelBytes(std::move(bytes), source), options);
+}
+
+Engine Engine::Load(std::shared_ptr<const ModelFile> model, const EngineOptions& options) {
+  const std::string& source = model->source();
   if (options.threads < 1 || options.threads > 64)
     throw Error(source, "threads", "1 to 64", std::to_string(options.threads));
+  // lockstep's own reader verified the flatbuffer when the file was loaded, so a corrupt file is
+  // one clear error and TFLite never sees it; it also tells what TFLite cannot (Edge TPU
+  // segments).
+  if (model->model().subgraphs.empty())
+    throw Error(source, "subgraphs", "at least one subgraph", "none");
   auto state = std::make_unique<State>();
   State& s = *state;
-  s.bytes = std::move(bytes);
-  // lockstep's own reader verifies the flatbuffer first, so a corrupt file is one clear error and
-  // TFLite never sees it; it also tells what TFLite cannot (Edge TPU segments).
-  s.model = ReadModel(s.bytes, source);
+  s.file = std::move(model);
   s.info.source = source;
   s.info.tflite_version = TfLiteVersion();
   s.info.threads = options.threads;
-  if (s.model.subgraphs.empty()) throw Error(source, "subgraphs", "at least one subgraph", "none");
-  s.info.op_count = s.model.subgraphs[0].operators.size();
-
-  EdgeTpuFacts facts = ReadEdgeTpuFacts(s.model);
-  DelegatePtr edgetpu;
-  if (facts.compiled || options.edgetpu) {
-    engine::EdgeTpuOpening tpu = engine::OpenEdgeTpu();
-    if (!tpu.delegate) {
-      if (facts.compiled)
-        throw Error(source, kEdgeTpuCustomOp, "libedgetpu.so.1 and an attached Edge TPU to run it",
-                    tpu.problem,
-                    "the model is compiled for the Edge TPU (" +
-                        std::to_string(facts.segments.size()) + " edgetpu-custom-op), which only " +
-                        "the Edge TPU can run; " + CpuTwinHint(source));
-      throw Error(source, "--edgetpu", "libedgetpu.so.1 and an attached Edge TPU", tpu.problem,
-                  "run without --edgetpu to use the CPU");
-    }
-    if (!facts.compiled)
-      s.info.notes.push_back(
-          "the model is not compiled for the Edge TPU (no edgetpu-custom-op): "
-          "every op ran on the CPU");
-    s.info.notes.push_back("Edge TPU " + tpu.device);
-    edgetpu = std::move(tpu.delegate);
-  }
-
-  s.tfl_model = TfLiteModelCreate(s.bytes.data(), s.bytes.size());
-  if (!s.tfl_model)
-    throw Error(source, "", "a flatbuffer TensorFlow Lite's verifier accepts", "one it rejects");
-
-  s.probe.data_ = &s.info;
-  s.probe.Prepare = &ProbePrepare;
-  s.probe.flags = kTfLiteDelegateFlagsAllowDynamicTensors;
-
-  // One attempt: a fresh interpreter with `delegate` (or none), the probe after it.
-  auto attempt = [&](DelegatePtr delegate) -> bool {
-    s.messages.clear();
-    TfLiteInterpreterOptions* o = TfLiteInterpreterOptionsCreate();
-    TfLiteInterpreterOptionsSetNumThreads(o, options.threads);
-    TfLiteInterpreterOptionsSetErrorReporter(o, &Report, &s.messages);
-    if (delegate) {
-      TfLiteInterpreterOptionsAddDelegate(o, delegate.get());
-      TfLiteInterpreterOptionsAddDelegate(o, &s.probe);
-    }
-    s.interpreter = TfLiteInterpreterCreate(s.tfl_model, o);
-    TfLiteInterpreterOptionsDelete(o);
-    if (!s.interpreter) return false;
-    s.delegate = std::move(delegate);
-    return true;
-  };
-
-  bool ok = false;
-  if (edgetpu) {
-    ok = attempt(std::move(edgetpu));
-    if (ok) s.info.delegate = Delegate::kEdgeTpu;
-    if (!ok) throw RefusedByTfLite(source, s.messages, "Edge TPU delegate");
-  } else if (options.xnnpack) {
-    // XNNPACK in this TFLite takes uint8 ops (QU8) in some models and refuses whole models in
-    // others; signed int8 and float always go through QS8. Try the most, settle for less, and
-    // say what happened.
-    std::string refused_all;
-    for (uint32_t flags : {engine::kXnnpackQS8 | engine::kXnnpackQU8, engine::kXnnpackQS8}) {
-      DelegatePtr x = engine::CreateXnnpackDelegate(options.threads, flags);
-      if (!x) continue;
-      if (attempt(std::move(x))) {
-        ok = true;
-        s.info.delegate = Delegate::kXnnpack;
-        s.info.xnnpack_flags = flags;
-        break;
-      }
-      refused_all = TfLiteWords(s.messages);
-    }
-    if (ok) {
-      std::string why =
-          refused_all.empty() ? "" : " (with QU8 TFLite refused the model: " + refused_all + ")";
-      if (s.info.delegated_ops == 0) {
-        s.info.notes.push_back("XNNPACK took none of this model's ops" + why +
-                               ": it ran on the builtin kernels");
-        s.info.delegate = Delegate::kNone;
-      } else if (!refused_all.empty()) {
-        s.info.notes.push_back("XNNPACK took the float and int8 ops only" + why +
-                               ": the uint8 ops ran on the builtin kernels");
-      }
-    }
-    if (!ok) {
-      ok = attempt(nullptr);
-      if (ok)
-        s.info.notes.push_back("XNNPACK could not take this model (TFLite: " + refused_all +
-                               "): it ran on the builtin kernels");
-    }
-  } else {
-    ok = attempt(nullptr);
-  }
-  if (!ok) throw RefusedByTfLite(source, s.messages, "interpreter");
-
-  s.messages.clear();
-  if (TfLiteInterpreterAllocateTensors(s.interpreter) != kTfLiteOk)
-    throw RefusedByTfLite(source, s.messages, "tensors");
-
-  // Name the ops left on the builtin kernels.
-  const auto& ops = s.model.subgraphs[0].operators;
-  if (s.info.delegate == Delegate::kNone) {
-    s.info.delegated_ops = 0;
-    s.info.builtin_ops.clear();
-    for (const auto& op : ops) s.info.builtin_ops.push_back(OperatorName(s.model, op));
-  } else {
-    for (auto& name : s.info.builtin_ops) {
-      size_t index = std::stoul(name);
-      name = index < ops.size() ? OperatorName(s.model, ops[index]) : "node " + name;
-    }
-  }
+  s.info.op_count = s.model().subgraphs[0].operators.size();
+  DelegatePtr edgetpu = s.OpenEdgeTpu(options);
+  s.CreateInterpreter(std::move(edgetpu), options);
+  s.NameBuiltinOps();
   return Engine(std::move(state));
 }
 
 const EngineInfo& Engine::info() const { return state_->info; }
-const Model& Engine::model() const { return state_->model; }
+const Model& Engine::model() const { return state_->model(); }
+const std::shared_ptr<const ModelFile>& Engine::model_file() const { return state_->file; }
 
 size_t Engine::input_count() const {
   return size_t(TfLiteInterpreterGetInputTensorCount(state_->interpreter));
@@ -408,20 +418,20 @@ TensorView Engine::input(size_t i) const {
   if (i >= input_count())
     throw Error(state_->info.source, "input " + std::to_string(i),
                 "an index below " + std::to_string(input_count()), std::to_string(i));
-  const auto& sg = state_->model.subgraphs[0];
+  const auto& sg = state_->model().subgraphs[0];
   int index = i < sg.inputs.size() ? sg.inputs[i] : -1;
   return View(TfLiteInterpreterGetInputTensor(state_->interpreter, int32_t(i)), index,
-              state_->model, state_->info.source);
+              state_->model(), state_->info.source);
 }
 
 TensorView Engine::output(size_t i) const {
   if (i >= output_count())
     throw Error(state_->info.source, "output " + std::to_string(i),
                 "an index below " + std::to_string(output_count()), std::to_string(i));
-  const auto& sg = state_->model.subgraphs[0];
+  const auto& sg = state_->model().subgraphs[0];
   int index = i < sg.outputs.size() ? sg.outputs[i] : -1;
   return View(TfLiteInterpreterGetOutputTensor(state_->interpreter, int32_t(i)), index,
-              state_->model, state_->info.source);
+              state_->model(), state_->info.source);
 }
 
 std::vector<TensorView> Engine::inputs() const {

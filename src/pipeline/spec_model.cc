@@ -150,9 +150,11 @@ std::optional<std::pair<double, double>> QuantizedRange(const ModelInput& in) {
                    double(q->second - in.zero_point) * in.scale};
 }
 
-Spec SpecFromModel(const Model& model, const std::string& source) {
-  ModelInput in = ModelInputOf(model, source);
-  std::optional<ModelMetadata> meta = ReadMetadata(model, source);
+namespace {
+
+// The spec the model implies, its input and metadata read by the caller.
+Spec DeriveSpec(const Model& model, const ModelInput& in, const std::optional<ModelMetadata>& meta,
+                const std::string& source) {
   const TensorMetadata* input_meta = meta && !meta->inputs.empty() ? &meta->inputs[0] : nullptr;
   Spec spec;
   spec.name = "derived from " + source;
@@ -230,15 +232,13 @@ Spec SpecFromModel(const Model& model, const std::string& source) {
   return spec;
 }
 
-std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::string& source,
-                               bool reinterpret_8bit_input) {
-  ModelInput in = ModelInputOf(model, source);
-  std::vector<Finding> out;
-  auto add = [&out](std::string code, Severity sev, std::string field, std::string expected,
-                    std::string found, std::string consequence, std::string fix) -> Finding& {
-    return out.emplace_back(Finding{std::move(code), sev, std::move(field), std::move(expected),
-                                    std::move(found), std::move(consequence), std::move(fix)});
-  };
+using AddFinding =
+    std::function<Finding&(std::string code, Severity sev, std::string field, std::string expected,
+                           std::string found, std::string consequence, std::string fix)>;
+
+// Size, layout, dtype and quantization of the tensor the spec makes.
+void CheckInputTensor(const Spec& spec, const ModelInput& in, bool reinterpret_8bit_input,
+                      const AddFinding& add) {
   if ((spec.tensor.width && spec.tensor.width != in.width) ||
       (spec.tensor.height && spec.tensor.height != in.height))
     add("input_size_mismatch", Severity::kError, "$.tensor.width/height",
@@ -254,28 +254,31 @@ std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::
   if (spec.tensor.dtype && *spec.tensor.dtype != in.dtype) {
     bool shift = (in.dtype == DType::kInt8 && *spec.tensor.dtype == DType::kUInt8) ||
                  (in.dtype == DType::kUInt8 && *spec.tensor.dtype == DType::kInt8);
+    // 8-bit twins can still run with the bytes copied as they are, as a device does.
     add("input_dtype_mismatch", Severity::kError, "$.tensor.dtype",
         std::string(DTypeName(in.dtype)), std::string(DTypeName(*spec.tensor.dtype)),
         shift ? "uint8 and int8 inputs differ by a zero-point shift of 128: every value would be "
                 "off by 128 steps"
               : "the model cannot take this element type",
-        "quantize to " + std::string(DTypeName(in.dtype)) + " with the model's zero point");
-    // 8-bit twins can still run with the bytes copied as they are, as a device does.
-    out.back().blocking = !(shift && reinterpret_8bit_input);
+        "quantize to " + std::string(DTypeName(in.dtype)) + " with the model's zero point")
+        .blocking = !(shift && reinterpret_8bit_input);
   }
-  if (in.dtype != DType::kFloat32) {
-    if (spec.tensor.zero_point && *spec.tensor.zero_point != in.zero_point)
-      add("input_zero_point_mismatch", Severity::kError, "$.tensor.zero_point",
-          std::to_string(in.zero_point), std::to_string(*spec.tensor.zero_point),
-          "every input value is shifted by " +
-              std::to_string(*spec.tensor.zero_point - in.zero_point) + " quantization steps",
-          "leave zero_point out to use the model's");
-    if (spec.tensor.scale && !Near(*spec.tensor.scale, in.scale, in.scale * 1e-4))
-      add("input_scale_mismatch", Severity::kError, "$.tensor.scale", Num(in.scale),
-          Num(*spec.tensor.scale), "input values are scaled wrongly",
-          "leave scale out to use the model's");
-  }
-  std::optional<ModelMetadata> meta = ReadMetadata(model, source);
+  if (in.dtype == DType::kFloat32) return;
+  if (spec.tensor.zero_point && *spec.tensor.zero_point != in.zero_point)
+    add("input_zero_point_mismatch", Severity::kError, "$.tensor.zero_point",
+        std::to_string(in.zero_point), std::to_string(*spec.tensor.zero_point),
+        "every input value is shifted by " +
+            std::to_string(*spec.tensor.zero_point - in.zero_point) + " quantization steps",
+        "leave zero_point out to use the model's");
+  if (spec.tensor.scale && !Near(*spec.tensor.scale, in.scale, in.scale * 1e-4))
+    add("input_scale_mismatch", Severity::kError, "$.tensor.scale", Num(in.scale),
+        Num(*spec.tensor.scale), "input values are scaled wrongly",
+        "leave scale out to use the model's");
+}
+
+// The spec's normalization against the metadata's, else against the input quantization's range.
+void CheckNormalization(const Spec& spec, const ModelInput& in,
+                        const std::optional<ModelMetadata>& meta, const AddFinding& add) {
   auto [lo, hi] = NormalizedRange(spec.normalize);
   if (meta && !meta->inputs.empty() && meta->inputs[0].normalization) {
     const Normalization& n = *meta->inputs[0].normalization;
@@ -299,6 +302,11 @@ std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::
           "the model was calibrated on another input range: values are shifted or clipped",
           "normalize to the range the model was quantized for");
   }
+}
+
+// The decoder against the model's head: TFLite_Detection_PostProcess, a YOLO head or raw SSD.
+void CheckDecoder(const Spec& spec, const Model& model, const std::string& source,
+                  const AddFinding& add) {
   bool has_postprocess = FindDetectionPostprocess(model, source).has_value();
   std::optional<YoloHead> head = has_postprocess ? std::nullopt : YoloHeadOf(model);
   if (spec.output.decoder == Decoder::kTflitePostprocess && !has_postprocess)
@@ -324,22 +332,65 @@ std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::
         "a YOLO head has no anchors to decode against",
         "set output.decoder to " + std::string(Name(head->kind)))
         .blocking = true;
-  if (spec.geometry.mode == GeometryMode::kLetterbox && spec.geometry.auto_stride > 0) {
-    const Subgraph& g = model.subgraphs[0];
-    const Tensor& t = g.tensors[size_t(g.inputs[0])];
-    bool dynamic = false;
-    for (int32_t d : t.shape_signature) dynamic |= d < 0;
-    add("letterbox_auto_static_input", Severity::kError, "$.geometry.auto_stride",
-        dynamic ? "0: lockstep feeds dynamic-shape inputs at their stored size only"
-                : "0 (the model's input is a fixed " + std::to_string(in.width) + "x" +
-                      std::to_string(in.height) + ": every tensor must have that size)",
-        std::to_string(spec.geometry.auto_stride),
-        "Ultralytics' auto letterbox pads only to a multiple of the stride, so the tensor size "
-        "would follow each image",
-        "set auto_stride to 0 (Ultralytics turns auto off for fixed-size exports)")
-        .blocking = true;
-  }
+}
+
+// Ultralytics' auto letterbox (a tensor size per image) against a fixed-size input.
+void CheckLetterboxAuto(const Spec& spec, const Model& model, const ModelInput& in,
+                        const AddFinding& add) {
+  if (spec.geometry.mode != GeometryMode::kLetterbox || spec.geometry.auto_stride <= 0) return;
+  const Subgraph& g = model.subgraphs[0];
+  const Tensor& t = g.tensors[size_t(g.inputs[0])];
+  bool dynamic = false;
+  for (int32_t d : t.shape_signature) dynamic |= d < 0;
+  add("letterbox_auto_static_input", Severity::kError, "$.geometry.auto_stride",
+      dynamic ? "0: lockstep feeds dynamic-shape inputs at their stored size only"
+              : "0 (the model's input is a fixed " + std::to_string(in.width) + "x" +
+                    std::to_string(in.height) + ": every tensor must have that size)",
+      std::to_string(spec.geometry.auto_stride),
+      "Ultralytics' auto letterbox pads only to a multiple of the stride, so the tensor size "
+      "would follow each image",
+      "set auto_stride to 0 (Ultralytics turns auto off for fixed-size exports)")
+      .blocking = true;
+}
+
+std::vector<Finding> Check(const Spec& spec, const Model& model, const ModelInput& in,
+                           const std::optional<ModelMetadata>& meta, const std::string& source,
+                           bool reinterpret_8bit_input) {
+  std::vector<Finding> out;
+  AddFinding add = [&out](std::string code, Severity sev, std::string field, std::string expected,
+                          std::string found, std::string consequence, std::string fix) -> Finding& {
+    return out.emplace_back(Finding{std::move(code), sev, std::move(field), std::move(expected),
+                                    std::move(found), std::move(consequence), std::move(fix)});
+  };
+  CheckInputTensor(spec, in, reinterpret_8bit_input, add);
+  CheckNormalization(spec, in, meta, add);
+  CheckDecoder(spec, model, source, add);
+  CheckLetterboxAuto(spec, model, in, add);
   return out;
+}
+
+}  // namespace
+
+Spec SpecFromModel(const ModelFile& model) {
+  ModelInput in = ModelInputOf(model.model(), model.source());
+  return DeriveSpec(model.model(), in, model.metadata(), model.source());
+}
+
+Spec SpecFromModel(const Model& model, const std::string& source) {
+  ModelInput in = ModelInputOf(model, source);
+  return DeriveSpec(model, in, ReadMetadata(model, source), source);
+}
+
+std::vector<Finding> CheckSpec(const Spec& spec, const ModelFile& model,
+                               bool reinterpret_8bit_input) {
+  ModelInput in = ModelInputOf(model.model(), model.source());
+  return Check(spec, model.model(), in, model.metadata(), model.source(), reinterpret_8bit_input);
+}
+
+std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::string& source,
+                               bool reinterpret_8bit_input) {
+  ModelInput in = ModelInputOf(model, source);
+  return Check(spec, model, in, ReadMetadata(model, source), source, reinterpret_8bit_input);
 }
 
 }  // namespace lockstep

@@ -2,22 +2,20 @@
 
 #include <algorithm>
 #include <atomic>
-#include <exception>
-#include <functional>
-#include <mutex>
-#include <thread>
 #include <unordered_set>
 
 #include "lockstep/core/error.h"
 #include "lockstep/eval/category_map.h"
-#include "lockstep/image/decode.h"
+#include "lockstep/run/coco_results.h"
+#include "lockstep/run/detector_pool.h"
 
 namespace lockstep {
 namespace {
 
 namespace fs = std::filesystem;
 
-// One image's detections as COCO results; boxes from corners to x, y, width, height.
+// One image's detections as COCO results. A placeholder slot ("???", "n/a") names no category:
+// nothing to count it against, so it is dropped; a class beyond the labels is an Error.
 void AppendCocoDetections(const ImageDetections& found, const CocoImage& image,
                           const fs::path& file, const CategoryMap& categories,
                           std::vector<CocoDetection>& out, std::atomic<size_t>& dropped) {
@@ -28,25 +26,18 @@ void AppendCocoDetections(const ImageDetections& found, const CocoImage& image,
                 std::to_string(found.width) + "x" + std::to_string(found.height),
                 "the annotations were made on other pixels (EXIF orientation? set "
                 "input.exif_orientation in the spec)");
-  for (const PixelDetection& d : found.detections) {
-    std::optional<int64_t> id = categories.CategoryOf(d.class_index);
-    if (!id) {
-      // A placeholder slot ("???", "n/a") names no category: nothing to count it against.
-      if (d.class_index >= 0 && size_t(d.class_index) < categories.category_ids.size()) {
-        ++dropped;
-        continue;
-      }
+  for (const PixelDetection& d : found.detections)
+    if (!categories.CategoryOf(d.class_index) &&
+        (d.class_index < 0 || size_t(d.class_index) >= categories.category_ids.size()))
       throw Error(file.string(), "class_index",
                   "a class index below " + std::to_string(categories.category_ids.size()) +
                       " (one per label, " + categories.rule + ")",
                   std::to_string(d.class_index) + " (" + d.label + ")",
                   "the labels do not cover the model's classes; check output.labels");
-    }
-    out.push_back(
-        {image.id, *id,
-         XywhBox{d.box.xmin, d.box.ymin, d.box.xmax - d.box.xmin, d.box.ymax - d.box.ymin},
-         double(d.score)});
-  }
+  size_t unmapped = 0;
+  std::vector<CocoDetection> results = ToCocoResults(found, image.id, categories, &unmapped);
+  out.insert(out.end(), results.begin(), results.end());
+  dropped += unmapped;
 }
 
 // The checked class index → category id map, by label name (a mismatch is an Error, never a
@@ -93,107 +84,59 @@ EvalSet LoadEvalSet(const fs::path& annotations, const fs::path& images, size_t 
 
 namespace {
 
-// `threads` Detectors, each on its own thread, take the next image from a shared counter;
-// `each(detector, i)` runs image i. `ready` sees the first Detector before any image.
-void ForEachImage(const fs::path& model, const Spec& spec, size_t n,
-                  const DatasetRunOptions& options, const std::function<void(Detector&)>& ready,
-                  const std::function<void(Detector&, size_t)>& each) {
-  DetectorOptions detector_options;
-  detector_options.threads = options.interpreter_threads;
-  detector_options.xnnpack = options.xnnpack;
-  detector_options.score_threshold = options.score_threshold;
-  detector_options.reinterpret_8bit_input = options.reinterpret_8bit_input;
-  Detector first = Detector::Create(model, spec, detector_options);
-  if (options.started) options.started(first.findings());
-  ready(first);
-  if (n == 0) return;
-
-  std::atomic<size_t> next{0}, done{0};
-  std::mutex progress_mutex;
-  auto run_one = [&](Detector& detector, size_t i) {
-    each(detector, i);
-    size_t d = ++done;
-    if (options.progress) {
-      std::lock_guard<std::mutex> lock(progress_mutex);
-      options.progress(d, n);
-    }
-  };
-  // The first image on the first Detector settles the output roles when its creation could not;
-  // the other Detectors then read the outputs the same way.
-  run_one(first, next++);
-  detector_options.roles = first.roles();
-
-  const size_t workers =
-      std::max<size_t>(1, std::min<size_t>(size_t(std::max(1, options.threads)), n));
-  std::vector<Detector> detectors;
-  detectors.push_back(std::move(first));
-  for (size_t w = 1; w < workers; ++w)
-    detectors.push_back(Detector::Create(model, spec, detector_options));
-
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto work = [&](Detector& detector) {
-    for (size_t i = next++; i < n; i = next++) {
-      try {
-        run_one(detector, i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        next = n;  // the others stop at their next image
-        return;
-      }
-    }
-  };
-  {
-    std::vector<std::jthread> pool;  // joined on the way out, errors included
-    for (size_t w = 1; w < workers; ++w) pool.emplace_back(work, std::ref(detectors[w]));
-    work(detectors[0]);
-  }
-  if (failure) std::rethrow_exception(failure);
+DetectorPool PoolFor(std::shared_ptr<const ModelFile> model, const Spec& spec,
+                     const DatasetRunOptions& options) {
+  DetectorPoolOptions pool;
+  pool.detector.threads = options.interpreter_threads;
+  pool.detector.xnnpack = options.xnnpack;
+  pool.detector.score_threshold = options.score_threshold;
+  pool.detector.reinterpret_8bit_input = options.reinterpret_8bit_input;
+  pool.workers = options.threads;
+  DetectorPool detectors = DetectorPool::Create(std::move(model), spec, pool);
+  if (options.started) options.started(detectors.first().findings());
+  return detectors;
 }
 
-Image Decode(const fs::path& file, const Spec& spec) {
-  DecodeOptions decode;
-  decode.apply_exif_orientation = spec.input.exif_orientation;
-  return DecodeImageFile(file, decode);
+DetectorPool::Progress ProgressOf(const DatasetRunOptions& options) {
+  if (!options.progress) return {};
+  return [&options](size_t done, size_t total, size_t) { options.progress(done, total); };
 }
 
 }  // namespace
 
-DatasetRun RunDataset(const fs::path& model, const Spec& spec, const EvalSet& set,
+DatasetRun RunDataset(std::shared_ptr<const ModelFile> model, const Spec& spec, const EvalSet& set,
                       const DatasetRunOptions& options) {
+  const fs::path source = model->source();
+  DetectorPool pool = PoolFor(std::move(model), spec, options);
   DatasetRun run;
-  CategoryMap categories;
-  const size_t n = set.files.size();
-  std::vector<std::vector<CocoDetection>> per_image(n);
+  run.findings = pool.first().findings();
+  run.labels = pool.first().labels();
+  const CategoryMap categories = MapCategories(run.labels, set, source);
+  std::vector<std::vector<CocoDetection>> per_image(set.files.size());
   std::atomic<size_t> dropped{0};
-  ForEachImage(
-      model, spec, n, options,
-      [&](Detector& first) {
-        run.findings = first.findings();
-        run.labels = first.labels();
-        categories = MapCategories(run.labels, set, model);
-      },
+  pool.ForEach(
+      set.files.size(),
       [&](Detector& detector, size_t i) {
-        AppendCocoDetections(detector.Detect(Decode(set.files[i], spec)), set.dataset.images[i],
-                             set.files[i], categories, per_image[i], dropped);
-      });
+        AppendCocoDetections(detector.DetectFile(set.files[i]), set.dataset.images[i], set.files[i],
+                             categories, per_image[i], dropped);
+      },
+      ProgressOf(options));
   run.dropped = dropped;
   for (auto& v : per_image) run.detections.insert(run.detections.end(), v.begin(), v.end());
   return run;
 }
 
-std::vector<ImageDetections> DetectImages(const fs::path& model, const Spec& spec,
+DatasetRun RunDataset(const fs::path& model, const Spec& spec, const EvalSet& set,
+                      const DatasetRunOptions& options) {
+  return RunDataset(LoadModelFile(model), spec, set, options);
+}
+
+std::vector<ImageDetections> DetectImages(std::shared_ptr<const ModelFile> model, const Spec& spec,
                                           const std::vector<fs::path>& files,
                                           const DatasetRunOptions& options, LabelSource* labels) {
-  std::vector<ImageDetections> out(files.size());
-  ForEachImage(
-      model, spec, files.size(), options,
-      [&](Detector& first) {
-        if (labels) *labels = first.labels();
-      },
-      [&](Detector& detector, size_t i) { out[i] = detector.Detect(Decode(files[i], spec)); });
-  return out;
+  DetectorPool pool = PoolFor(std::move(model), spec, options);
+  if (labels) *labels = pool.first().labels();
+  return pool.DetectFiles(files, ProgressOf(options));
 }
 
 std::vector<CocoDetection> ToCocoDetections(const std::vector<ImageDetections>& found,

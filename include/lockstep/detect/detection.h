@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "lockstep/image/image.h"
 #include "lockstep/pipeline/geometry.h"
 
 namespace lockstep {
@@ -30,5 +31,10 @@ Box NormalizedToSourcePixels(const Box& normalized, const Transform& transform, 
 
 // The label of a class index: labels[i] when present, else "class i".
 std::string LabelOf(const std::vector<std::string>& labels, int class_index);
+
+// The decoded image in RGB with each detection drawn as a box labelled "label 0.87" in its
+// class's colour, the best on top; lines and text grow with the image (as `lockstep detect
+// --draw` writes them).
+Image DrawDetections(const Image& decoded, const std::vector<PixelDetection>& detections);
 
 }  // namespace lockstep

@@ -13,7 +13,9 @@
 #include "lockstep/core/finding.h"
 #include "lockstep/detect/output_roles.h"
 #include "lockstep/engine/engine.h"
+#include "lockstep/image/decode.h"
 #include "lockstep/image/image.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/geometry.h"
 #include "lockstep/pipeline/preprocess.h"
 #include "lockstep/pipeline/spec.h"
@@ -60,6 +62,10 @@ class Detector {
   // decoder, outputs whose roles cannot be told; for ssd_raw, outputs or anchors that do not
   // fit (an anchor count other than the outputs' N names both). Other disagreements with the model
   // (normalization, quantization) run, so their cost can be measured, and are kept in findings().
+  // The Detector's Engine keeps `model` alive; Detectors on one ModelFile share its bytes.
+  static Detector Create(std::shared_ptr<const ModelFile> model, const Spec& spec,
+                         const DetectorOptions& options = {});
+  // Convenience: loads the file, then Create.
   static Detector Create(const std::filesystem::path& model, const Spec& spec,
                          const DetectorOptions& options = {});
 
@@ -71,6 +77,12 @@ class Detector {
   ImageDetections Detect(const Image& decoded);
   // The same, keeping every stage in `trace` (when not null).
   ImageDetections Detect(const Image& decoded, DetectTrace* trace);
+  // An image file decoded as the spec says (DecodeSourceImage), then Detect.
+  ImageDetections DetectFile(const std::filesystem::path& file,
+                             int64_t max_pixels = DecodeOptions{}.max_pixels);
+  // The decoding alone, for callers that keep the image (to draw on, to compare).
+  Image DecodeFile(const std::filesystem::path& file,
+                   int64_t max_pixels = DecodeOptions{}.max_pixels) const;
 
   const Spec& spec() const;
   const EngineInfo& engine_info() const;
@@ -85,7 +97,6 @@ class Detector {
  private:
   struct State;
   explicit Detector(std::unique_ptr<State> state);
-  static void SetUpSsdRaw(State& state);
   std::unique_ptr<State> state_;
 };
 

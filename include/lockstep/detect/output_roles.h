@@ -30,10 +30,23 @@ struct DetectionOutputRoles {
   std::string reason;  // for a person: which names or facts decided
 };
 
+// The roles, or why no rule could tell them on these values (the count was 0, classes and
+// scores looked alike): another input may decide.
+struct OutputRoleDecision {
+  std::optional<DetectionOutputRoles> roles;
+  std::string undecided;  // why, when roles is nullopt
+};
+
 // `outputs` are the model's outputs after an Invoke (runtime shapes: TF2 files may store empty
 // shapes; the values rule reads the data). When the model has a TFLite_Detection_PostProcess op,
-// only its four outputs are candidates (LSTM trackers also output their state). An Error when
-// no rule can tell the roles apart.
+// only its four outputs are candidates (LSTM trackers also output their state). Outputs that
+// cannot be a detector's (their number, no postprocess op's four) are an Error.
+OutputRoleDecision DecideDetectionOutputRoles(const Model& model,
+                                              const std::optional<ModelMetadata>& metadata,
+                                              const std::vector<TensorView>& outputs,
+                                              const std::string& source);
+
+// The same, with undecided roles an Error too (field "detection outputs").
 DetectionOutputRoles AssignDetectionOutputRoles(const Model& model,
                                                 const std::optional<ModelMetadata>& metadata,
                                                 const std::vector<TensorView>& outputs,

@@ -13,6 +13,7 @@
 #include "lockstep/core/tensor_data.h"
 #include "lockstep/engine/tensor_view.h"
 #include "lockstep/model/model.h"
+#include "lockstep/model/model_file.h"
 
 namespace lockstep {
 
@@ -46,9 +47,12 @@ struct EngineInfo {
 
 class Engine {
  public:
-  // Reads and verifies the model, refuses what TFLite cannot run (Edge TPU models without a TPU)
-  // before handing it over, creates the interpreter and allocates its tensors. Every failure is a
-  // lockstep::Error naming the file, with TFLite's own words where TFLite refused.
+  // Refuses what TFLite cannot run (Edge TPU models without a TPU) before handing the model
+  // over, creates the interpreter and allocates its tensors. Every failure is a lockstep::Error
+  // naming the file, with TFLite's own words where TFLite refused. The Engine keeps `model`
+  // alive and TFLite reads its bytes in place: engines on one ModelFile share them.
+  static Engine Load(std::shared_ptr<const ModelFile> model, const EngineOptions& options = {});
+  // Conveniences: load the file (or take the bytes), then Load.
   static Engine Load(const std::filesystem::path& path, const EngineOptions& options = {});
   static Engine Load(std::vector<uint8_t> bytes, const std::string& source,
                      const EngineOptions& options = {});
@@ -59,6 +63,7 @@ class Engine {
 
   const EngineInfo& info() const;
   const Model& model() const;
+  const std::shared_ptr<const ModelFile>& model_file() const;
 
   size_t input_count() const;
   size_t output_count() const;

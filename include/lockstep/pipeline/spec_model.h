@@ -7,6 +7,7 @@
 
 #include "lockstep/core/finding.h"
 #include "lockstep/model/model.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/preprocess.h"
 #include "lockstep/pipeline/spec.h"
 
@@ -23,9 +24,13 @@ std::optional<std::pair<double, double>> QuantizedRange(const ModelInput& input)
 // the metadata's NormalizationOptions when present, else from the float range the input
 // quantization implies (scale 1/128, zp 128 → [-1,1); scale 1/255, zp 0 → [0,1]).
 // Spec::provenance marks each field as a fact of the model or an assumption to confirm.
+Spec SpecFromModel(const ModelFile& model);
 Spec SpecFromModel(const Model& model, const std::string& source);
 
-// What in `spec` disagrees with `model`.
+// What in `spec` disagrees with `model`. A finding marked blocking means the spec cannot feed
+// the model at all; 8-bit twins (uint8 data for int8) block unless reinterpret_8bit_input.
+std::vector<Finding> CheckSpec(const Spec& spec, const ModelFile& model,
+                               bool reinterpret_8bit_input = false);
 std::vector<Finding> CheckSpec(const Spec& spec, const Model& model, const std::string& source,
                                bool reinterpret_8bit_input = false);
 

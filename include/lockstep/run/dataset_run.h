@@ -1,6 +1,6 @@
-// A detector run over an annotated image set: the images checked before any inference, one
-// Detector per worker thread, detections as COCO results in image order (so the thread count
-// never changes a number). `lockstep eval` and the doctor both run pipelines this way.
+// A detector run over an annotated image set: the images checked before any inference, a
+// DetectorPool on the loaded model, detections as COCO results in image order (so the thread
+// count never changes a number). `lockstep eval` and the doctor both run pipelines this way.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +11,7 @@
 
 #include "lockstep/detect/detector.h"
 #include "lockstep/eval/coco.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec.h"
 
 namespace lockstep {
@@ -48,13 +49,16 @@ struct DatasetRun {
 
 // Runs `spec` over every image of `set`, mapping class indices to the dataset's categories by
 // label name (a mismatch is an Error, never a silent 0 AP).
+DatasetRun RunDataset(std::shared_ptr<const ModelFile> model, const Spec& spec, const EvalSet& set,
+                      const DatasetRunOptions& options = {});
+// Convenience: loads the file, then RunDataset.
 DatasetRun RunDataset(const std::filesystem::path& model, const Spec& spec, const EvalSet& set,
                       const DatasetRunOptions& options = {});
 
 // The same loop without annotations: each image's detections, in the order of `files`
 // (options.started gets the Detector's findings before the first image; `labels`, when not
 // null, receives the labels it resolved).
-std::vector<ImageDetections> DetectImages(const std::filesystem::path& model, const Spec& spec,
+std::vector<ImageDetections> DetectImages(std::shared_ptr<const ModelFile> model, const Spec& spec,
                                           const std::vector<std::filesystem::path>& files,
                                           const DatasetRunOptions& options = {},
                                           LabelSource* labels = nullptr);
