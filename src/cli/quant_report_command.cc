@@ -39,9 +39,10 @@ void AddQuantReportCommand(CLI::App& app, int& /*exit_code*/) {
   cmd->add_option("--jump-db", a->jump_db, "an SNR drop above this marks a jump")
       ->capture_default_str();
   cmd->callback([a] {
+    const std::shared_ptr<const ModelFile> model = LoadModelFile(a->model);
     Spec spec;
     if (a->spec.empty()) {
-      spec = SpecFromModel(*LoadModelFile(a->model));
+      spec = SpecFromModel(*model);
       std::cerr << "No --spec: using the spec derived from the model\n";
     } else {
       spec = ReadSpecFile(a->spec);
@@ -56,7 +57,7 @@ void AddQuantReportCommand(CLI::App& app, int& /*exit_code*/) {
     };
     std::cerr << "Preprocessing " << images.size() << " images, running " << a->model
               << " and its float shadow\n";
-    QuantReport report = RunQuantReport(a->model, spec, images, options);
+    QuantReport report = RunQuantReport(*model, spec, images, options);
     std::cout << QuantReportTable(report, std::min<size_t>(a->rows, 30));
     if (!a->json.empty()) {
       std::string text = QuantReportJson(report).dump(1) + "\n";

@@ -9,9 +9,9 @@
 
 #include "lockstep/core/error.h"
 #include "lockstep/engine/engine.h"
-#include "lockstep/image/decode.h"
 #include "lockstep/model/model_io.h"
 #include "lockstep/pipeline/preprocess.h"
+#include "lockstep/pipeline/source_image.h"
 #include "lockstep/pipeline/spec_model.h"
 #include "lockstep/quant/float_shadow.h"
 
@@ -282,23 +282,23 @@ QuantReport MeasureQuantError(const Model& model, const std::string& source,
   return report;
 }
 
-QuantReport RunQuantReport(const std::filesystem::path& model_path, const Spec& spec,
+QuantReport RunQuantReport(const ModelFile& model_file, const Spec& spec,
                            const std::vector<std::filesystem::path>& images,
                            const QuantReportOptions& options) {
-  if (images.empty()) throw Error(model_path.string(), "images", "at least one image", "none");
-  Model model = ReadModelFile(model_path);
-  ModelInput input = ModelInputOf(model, model_path.string());
+  const Model& model = model_file.model();
+  const std::string& source = model_file.source();
+  if (images.empty()) throw Error(source, "images", "at least one image", "none");
+  ModelInput input = ModelInputOf(model, source);
   if (model.subgraphs[0].inputs.size() != 1)
-    throw Error(model_path.string(), "inputs", "one image input",
+    throw Error(source, "inputs", "one image input",
                 std::to_string(model.subgraphs[0].inputs.size()) + " inputs");
   std::vector<std::vector<TensorData>> tensors;
   std::vector<std::string> names;
   for (const auto& path : images) {
-    Image image = DecodeImageFile(path, {.apply_exif_orientation = spec.input.exif_orientation});
-    tensors.push_back({Preprocess(image, spec, input).tensor});
+    tensors.push_back({Preprocess(DecodeSourceImage(path, spec), spec, input).tensor});
     names.push_back(path.string());
   }
-  QuantReport report = MeasureQuantError(model, model_path.string(), tensors, names, options);
+  QuantReport report = MeasureQuantError(model, source, tensors, names, options);
   report.spec_name = spec.name;
   return report;
 }

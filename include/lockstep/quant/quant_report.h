@@ -17,6 +17,7 @@
 
 #include "lockstep/core/tensor_data.h"
 #include "lockstep/model/model.h"
+#include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec.h"
 #include "lockstep/quant/layer_error.h"
 
@@ -72,8 +73,8 @@ QuantReport MeasureQuantError(const Model& model, const std::string& source,
                               const std::vector<std::string>& input_names,
                               const QuantReportOptions& options = {});
 
-// The same on images, each preprocessed with `spec` for the model's image input.
-QuantReport RunQuantReport(const std::filesystem::path& model, const Spec& spec,
+// The same on images, each decoded and preprocessed with `spec` for the model's image input.
+QuantReport RunQuantReport(const ModelFile& model, const Spec& spec,
                            const std::vector<std::filesystem::path>& images,
                            const QuantReportOptions& options = {});
 
