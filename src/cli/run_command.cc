@@ -1,7 +1,6 @@
 // lockstep run MODEL [--input FILE.npy|FILE.bin ...] [--out DIR] [--threads N] [--xnnpack]
 // [--edgetpu]: one invocation on the real TFLite runtime; every output tensor saved as .npy, with
 // a JSON sidecar that says what each file holds.
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>

@@ -1,6 +1,5 @@
 // lockstep spec from-model MODEL [--out FILE]  |  lockstep spec check SPEC MODEL [--json]
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 

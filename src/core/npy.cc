@@ -1,7 +1,4 @@
 #include "lockstep/core/npy.h"
-#include "lockstep/core/atomic_file.h"
-
-#include <unistd.h>
 
 #include <cctype>
 #include <cstdio>
@@ -10,6 +7,7 @@
 #include <limits>
 #include <optional>
 
+#include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
 
 namespace lockstep {

@@ -1,13 +1,13 @@
 #include "lockstep/doctor/doctor_html.h"
-#include "lockstep/core/atomic_file.h"
-#include "lockstep/core/xml_escape.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
+#include "lockstep/core/atomic_file.h"
 #include "lockstep/core/base64.h"
+#include "lockstep/core/xml_escape.h"
 #include "lockstep/doctor/difference_heatmap.h"
 #include "lockstep/eval/eval_report.h"
 #include "lockstep/eval/pr_curve.h"

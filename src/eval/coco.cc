@@ -1,6 +1,5 @@
 // COCO instances / results JSON ⇄ values, with one Error per malformed field.
 #include "lockstep/eval/coco.h"
-#include "lockstep/core/atomic_file.h"
 
 #include <cmath>
 #include <fstream>
@@ -8,6 +7,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
 
 namespace lockstep {

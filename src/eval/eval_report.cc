@@ -1,15 +1,12 @@
 #include "lockstep/eval/eval_report.h"
-#include "lockstep/core/atomic_file.h"
-#include "lockstep/core/xml_escape.h"
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
+#include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/xml_escape.h"
 #include "lockstep/eval/pr_curve.h"
 
 namespace lockstep {

@@ -1,11 +1,11 @@
+#include "lockstep/image/encode.h"
+
 #include <png.h>
 
 #include <cstdio>
-#include <fstream>
 
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
-#include "lockstep/image/encode.h"
 
 namespace lockstep {
 namespace {

@@ -1,17 +1,17 @@
 #include "lockstep/model/model_io.h"
-#include "lockstep/core/atomic_file.h"
 
 #include <flatbuffers/flatbuffers.h>
 #include <flatbuffers/reflection.h>
 
-#include <unistd.h>
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <system_error>
 
+#include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
 #include "schema_access.h"
 #include "tflite_generated.h"
@@ -546,18 +546,21 @@ Model ReadModel(std::span<const uint8_t> bytes, const std::string& source) {
   return out;
 }
 
-Model ReadModelFile(const std::filesystem::path& path) {
+std::vector<uint8_t> ReadModelFileBytes(const std::filesystem::path& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
-    throw Error(path.string(), "", "an existing .tflite file", "no such file");
+    throw Error(path.string(), "", "a .tflite model file", "no such file");
   if (std::filesystem::is_directory(path, ec))
-    throw Error(path.string(), "", "a .tflite file", "a directory");
+    throw Error(path.string(), "", "a .tflite model file", "a directory");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string(), "", "a readable file", "a file that cannot be opened");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
+  if (!in) throw Error(path.string(), "", "a readable .tflite model file", "no read access");
+  std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   if (in.bad()) throw Error(path.string(), "", "a readable file", "a read error");
-  return ReadModel(bytes, path.string());
+  return bytes;
+}
+
+Model ReadModelFile(const std::filesystem::path& path) {
+  return ReadModel(ReadModelFileBytes(path), path.string());
 }
 
 // ----- Writing ------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ namespace lockstep {
 
 // `source` names the bytes in error messages (usually the path).
 Model ReadModel(std::span<const uint8_t> bytes, const std::string& source);
+// The file's bytes, unparsed; errors name the file (missing, a directory, unreadable).
+std::vector<uint8_t> ReadModelFileBytes(const std::filesystem::path& path);
 Model ReadModelFile(const std::filesystem::path& path);
 
 // The flatbuffer (identifier "TFL3") followed by a zip of model.associated_files, if any.
