@@ -16,9 +16,7 @@ float CalculateScale(float min_scale, float max_scale, int stride_index, int num
                             (max_scale - min_scale) * 1.0 * stride_index / (num_strides - 1.0f));
 }
 
-}  // namespace
-
-TensorData GenerateSsdAnchors(const SsdAnchorOptions& o, const std::string& source) {
+void CheckOptions(const SsdAnchorOptions& o, const std::string& source) {
   if (o.num_layers < 1)
     throw Error(source, "anchors.num_layers", "at least 1 layer", std::to_string(o.num_layers));
   if (o.strides.size() != size_t(o.num_layers))
@@ -29,6 +27,41 @@ TensorData GenerateSsdAnchors(const SsdAnchorOptions& o, const std::string& sour
   if (o.input_width < 1 || o.input_height < 1)
     throw Error(source, "anchors.input_size", "a positive width and height",
                 std::to_string(o.input_width) + "x" + std::to_string(o.input_height));
+}
+
+}  // namespace
+
+int64_t CountSsdAnchors(const SsdAnchorOptions& o, const std::string& source) {
+  CheckOptions(o, source);
+  const int num_strides = int(o.strides.size());
+  int64_t count = 0;
+  int layer = 0;
+  while (layer < o.num_layers) {
+    int64_t per_cell = 0;
+    int last_same = layer;
+    while (last_same < num_strides && o.strides[size_t(last_same)] == o.strides[size_t(layer)]) {
+      if (last_same == 0 && o.reduce_boxes_in_lowest_layer)
+        per_cell += 3;
+      else
+        per_cell +=
+            int64_t(o.aspect_ratios.size()) + (o.interpolated_scale_aspect_ratio > 0 ? 1 : 0);
+      ++last_same;
+    }
+    const int64_t stride = o.strides[size_t(layer)];
+    const int64_t rows = (int64_t(o.input_height) + stride - 1) / stride;
+    const int64_t cols = (int64_t(o.input_width) + stride - 1) / stride;
+    count += rows * cols * per_cell;
+    layer = last_same;
+  }
+  return count;
+}
+
+TensorData GenerateSsdAnchors(const SsdAnchorOptions& o, const std::string& source) {
+  // Counted before generating: a spec may ask for a grid of 10^12 cells.
+  const int64_t count = CountSsdAnchors(o, source);
+  if (count > kMaxSsdAnchors)
+    throw Error(source, "anchors", "at most " + std::to_string(kMaxSsdAnchors) + " anchors",
+                std::to_string(count) + " from these strides and input size");
 
   const int num_strides = int(o.strides.size());
   std::vector<float> values;  // y, x, h, w per anchor

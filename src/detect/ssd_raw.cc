@@ -66,6 +66,11 @@ TensorData ResolveSsdAnchors(const AnchorSpec& spec, const Model& model, int inp
     SsdAnchorOptions g = spec.generator;
     if (g.input_width == 0) g.input_width = input_width;
     if (g.input_height == 0) g.input_height = input_height;
+    const int64_t generated = CountSsdAnchors(g, source);
+    if (generated != count)
+      throw Error(source, "$.output.anchors",
+                  std::to_string(count) + " anchors (one per box of the model's output)",
+                  std::to_string(generated) + " from the generator config");
     anchors = GenerateSsdAnchors(g, source);
   } else if (spec.source == AnchorSource::kMetadata) {
     std::optional<TensorData> fixed = MetadataAnchors(model, source);

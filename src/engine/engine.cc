@@ -8,6 +8,7 @@
 #include "engine/delegates.h"
 #include "lockstep/core/error.h"
 #include "lockstep/model/edgetpu.h"
+#include "lockstep/model/postprocess_options.h"
 #include "tensorflow/lite/c/c_api.h"
 
 namespace lockstep {
@@ -318,6 +319,9 @@ Engine Engine::Load(std::shared_ptr<const ModelFile> model, const EngineOptions&
   // segments).
   if (model->model().subgraphs.empty())
     throw Error(source, "subgraphs", "at least one subgraph", "none");
+  // TFLite's TFLite_Detection_PostProcess kernel reads its options unchecked (a segfault on
+  // missing or corrupt ones); parsing them here makes that one clear error.
+  (void)FindDetectionPostprocess(model->model(), source);
   auto state = std::make_unique<State>();
   State& s = *state;
   s.file = std::move(model);

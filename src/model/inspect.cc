@@ -312,7 +312,12 @@ ModelReport Inspect(const Model& model, const std::string& source) {
   }
   r.metadata = ReadMetadata(model, source);
   if (r.metadata) r.labels = Labels(model, *r.metadata, source);
-  for (const AssociatedFile& f : model.associated_files) r.associated_files.push_back(f.name);
+  for (const AssociatedFile& f : model.associated_files) {
+    r.associated_files.push_back(f.name);
+    if (!f.expanded)
+      r.unexpanded_files.push_back(f.name + " (" + std::to_string(f.declared_size) +
+                                   " bytes declared; not expanded, over lockstep's cap)");
+  }
   r.edgetpu = ReadEdgeTpuFacts(model);
   r.postprocess = FindDetectionPostprocess(model, source);
   if (!r.postprocess) r.yolo_head = YoloHeadOf(model);
@@ -342,6 +347,7 @@ nlohmann::json ToJson(const ModelReport& r) {
           {"per_channel", r.per_channel_weights > 0},
           {"metadata", MetadataJson(r)},
           {"associated_files", r.associated_files},
+          {"unexpanded_files", r.unexpanded_files},
           {"edgetpu",
            {{"compiled", r.edgetpu.compiled},
             {"custom_ops", r.edgetpu.segments.size()},
@@ -367,6 +373,7 @@ std::string ToText(const ModelReport& r) {
   WeightsLine(out, r);
   MetadataLines(out, r);
   if (!r.associated_files.empty()) out << "files       " << Join(r.associated_files, ", ") << "\n";
+  for (const auto& f : r.unexpanded_files) out << "  " << f << "\n";
   EdgeTpuLines(out, r);
   PostprocessLines(out, r);
   return out.str();

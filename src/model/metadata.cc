@@ -268,6 +268,10 @@ std::vector<std::string> Labels(const Model& model, const ModelMetadata& metadat
   if (!file) return {};
   for (const AssociatedFile& f : model.associated_files) {
     if (f.name != file->name) continue;
+    if (!f.expanded)
+      throw Error(source, "associated file " + Quote(f.name),
+                  "a label file lockstep expands (at most 16 MiB)",
+                  std::to_string(f.declared_size) + " bytes declared");
     if (auto names = UltralyticsNames(f.content)) return *names;
     return Lines(f.content);
   }

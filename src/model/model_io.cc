@@ -577,8 +577,12 @@ uint64_t CheckWritable(const Model& m, const std::string& file) {
   if (total > (uint64_t{1} << 31) - (uint64_t{1} << 24))
     throw Error(file, "buffers", "under 2 GiB of constant data", std::to_string(total) + " bytes");
   for (size_t i = 0; i < m.associated_files.size(); ++i)
-    if (m.associated_files[i].content.size() > 0xfffffff0u ||
-        m.associated_files[i].name.size() > 0xffff)
+    if (!m.associated_files[i].expanded)
+      throw Error(file, Index("associated_files", i), "an expanded file to write",
+                  "\"" + m.associated_files[i].name + "\" left unexpanded when read (" +
+                      std::to_string(m.associated_files[i].declared_size) + " bytes)");
+    else if (m.associated_files[i].content.size() > 0xfffffff0u ||
+             m.associated_files[i].name.size() > 0xffff)
       throw Error(file, Index("associated_files", i), "a file under 4 GiB with a name under 64 KiB",
                   std::to_string(m.associated_files[i].content.size()) + " bytes");
   return total;

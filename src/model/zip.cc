@@ -20,6 +20,8 @@ constexpr uint64_t kMaxDeflateRatio = 1032;
 // Associated files are label maps and the like; a larger declared size is damage, not a file
 // worth allocating for.
 constexpr uint32_t kMaxEntrySize = 1u << 30;
+// What is expanded: entries above the first cap, or past the second in all, are listed only.
+constexpr uint64_t kMaxExpandedEntry = uint64_t{16} << 20, kMaxExpandedTotal = uint64_t{64} << 20;
 
 uint32_t Le(std::span<const uint8_t> b, size_t at, size_t n) {
   uint32_t v = 0;
@@ -144,7 +146,7 @@ std::vector<uint8_t> EntryContent(std::span<const uint8_t> data, uint16_t method
 
 // Entry i, whose central directory header is at `at`; `at` moves on to the next header.
 AssociatedFile ReadEntry(std::span<const uint8_t> file, const CentralDirectory& cd, uint16_t i,
-                         size_t& at, const std::string& source) {
+                         size_t& at, uint64_t& expanded_total, const std::string& source) {
   const size_t end = cd.end, cd_start = cd.start;
   std::string field = kZipField + ".entries[" + std::to_string(i) + "]";
   if (at + kCentralHeaderSize > end || U32(file, at) != kCentralHeader)
@@ -175,9 +177,15 @@ AssociatedFile ReadEntry(std::span<const uint8_t> file, const CentralDirectory& 
     throw Error(source, field + ".compressed_size",
                 "data ending before the central directory (byte " + std::to_string(cd_start) + ")",
                 std::to_string(csize) + " bytes from byte " + std::to_string(data_at));
-  f.content = EntryContent(file.subspan(data_at, csize), method, csize, usize, source, field);
-  if (Crc(f.content) != crc) throw Error(source, field + ".crc32", Hex(crc), Hex(Crc(f.content)));
   at = next;
+  if (method == 8 && (usize > kMaxExpandedEntry || expanded_total + usize > kMaxExpandedTotal)) {
+    f.expanded = false;
+    f.declared_size = usize;
+    return f;
+  }
+  f.content = EntryContent(file.subspan(data_at, csize), method, csize, usize, source, field);
+  expanded_total += f.content.size();
+  if (Crc(f.content) != crc) throw Error(source, field + ".crc32", Hex(crc), Hex(Crc(f.content)));
   return f;
 }
 
@@ -190,7 +198,9 @@ std::vector<AssociatedFile> ReadAppended(std::span<const uint8_t> file, const st
   if (end == std::string::npos) return files;
   const CentralDirectory cd = ReadEndRecord(file, end, source);
   size_t at = cd.start;
-  for (uint16_t i = 0; i < cd.entries; ++i) files.push_back(ReadEntry(file, cd, i, at, source));
+  uint64_t expanded_total = 0;
+  for (uint16_t i = 0; i < cd.entries; ++i)
+    files.push_back(ReadEntry(file, cd, i, at, expanded_total, source));
   return files;
 }
 

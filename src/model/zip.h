@@ -13,7 +13,8 @@ namespace lockstep::zip {
 
 // The files of the zip at the end of `file`, or none when `file` does not end with a zip
 // End-Of-Central-Directory record. Stored and deflated entries; anything else, or a damaged
-// archive, is a lockstep::Error naming `source`.
+// archive, is a lockstep::Error naming `source`. A deflated entry over 16 MiB, or one that would
+// take the expanded total past 64 MiB, is returned unexpanded (`expanded` false).
 std::vector<AssociatedFile> ReadAppended(std::span<const uint8_t> file, const std::string& source);
 
 // Appends a zip of `files` (stored entries) to `out`, with offsets counted from the start of

@@ -305,8 +305,10 @@ int64_t QuantizeValue(double real, const InputQuantization& q) {
       break;
   }
   if (!q.saturate) return WrapLikeAstype(r, q.dtype);
+  // Clamp in double: a tiny scale makes r far beyond int64, where the cast is undefined.
   auto [lo, hi] = Range(q.dtype);
-  return std::clamp(int64_t(r), lo, hi);
+  if (std::isnan(r)) return lo;
+  return int64_t(std::clamp(r, double(lo), double(hi)));
 }
 
 Image PlaceResized(const Image& image, const Spec& spec, const Transform& t) {

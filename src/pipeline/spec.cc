@@ -428,7 +428,9 @@ void ParseTensor(Reader& top, TensorSpec& t) {
       tensor.Problem("$.tensor.dtype", "one of uint8, int8, int16, float32", Describe(*d));
   }
   double scale = 0;
-  if (tensor.Number("scale", scale, 1e-30, 1e30, "a positive number")) t.scale = scale;
+  // Real input scales lie near 1/255..1; outside 1e-10..1e10 a float32 step is no quantization.
+  if (tensor.Number("scale", scale, 1e-10, 1e10, "a positive number in [1e-10, 1e10]"))
+    t.scale = scale;
   int64_t zp = 0;
   if (tensor.Number("zero_point", zp, -32768, 65535, "an integer zero point")) t.zero_point = zp;
   tensor.Enum("rounding", kRounding, t.rounding);

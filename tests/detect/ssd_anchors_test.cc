@@ -101,5 +101,33 @@ TEST(SsdAnchors, RefusesConfigsThatCannotGenerate) {
   EXPECT_THROW(GenerateSsdAnchors(o, "cfg"), Error);
 }
 
+// Issue 13 #3: a grid of 10^12 cells is refused from its count, before any anchor exists.
+TEST(SsdAnchors, CountsBeforeGeneratingAndRefusesHugeGrids) {
+  SsdAnchorOptions o;
+  o.num_layers = 2;
+  o.min_scale = 0.2f;
+  o.max_scale = 0.6f;
+  o.input_width = o.input_height = 32;
+  o.strides = {8, 16};
+  o.aspect_ratios = {1.0f, 2.0f};
+  EXPECT_EQ(CountSsdAnchors(o, "cfg"), GenerateSsdAnchors(o, "cfg").shape[0]);
+  o.reduce_boxes_in_lowest_layer = true;
+  o.interpolated_scale_aspect_ratio = 0;
+  EXPECT_EQ(CountSsdAnchors(o, "cfg"), GenerateSsdAnchors(o, "cfg").shape[0]);
+
+  o.num_layers = 1;
+  o.strides = {1};
+  o.input_width = o.input_height = 1000000;
+  EXPECT_EQ(CountSsdAnchors(o, "cfg"), int64_t(1000000) * 1000000 * 3);
+  try {
+    GenerateSsdAnchors(o, "cfg");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "cfg: anchors: expected at most 1048576 anchors, found 3000000000000 from these "
+              "strides and input size");
+  }
+}
+
 }  // namespace
 }  // namespace lockstep

@@ -107,9 +107,10 @@ TEST(SsdRaw, AnchorsThatDoNotFitTheOutputsNameBothCounts) {
     Detector::Create(head, raw);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_EQ(std::string(e.what()), head.string() +
-                                         ": $.output.anchors: expected 1917 anchors (one per box "
-                                         "of the model's output), found 896 anchors");
+    EXPECT_EQ(std::string(e.what()),
+              head.string() +
+                  ": $.output.anchors: expected 1917 anchors (one per box "
+                  "of the model's output), found 896 from the generator config");
   }
   raw.output.anchors = {.source = AnchorSource::kConstant, .tensor = "no_such_tensor"};
   EXPECT_THROW(Detector::Create(head, raw), Error);

@@ -431,6 +431,56 @@ TEST(Engine, AnOpThisTfliteLacksIsNamed) {
   }
 }
 
+// A TFLite_Detection_PostProcess op over 2 anchors and 2 classes with the given options.
+std::vector<uint8_t> PostprocessModel(std::vector<uint8_t> options) {
+  ModelBuilder b;
+  int32_t boxes = b.AddTensor("boxes", DType::kFloat32, {1, 2, 4});
+  int32_t scores = b.AddTensor("scores", DType::kFloat32, {1, 2, 3});
+  std::vector<float> anchor_values = {0.5f, 0.5f, 1, 1, 0.25f, 0.25f, 0.5f, 0.5f};
+  int32_t anchors = b.AddTensor("anchors", DType::kFloat32, {2, 4}, std::nullopt,
+                                b.AddBuffer(ToBytes(anchor_values)));
+  std::vector<int32_t> outs = {b.AddTensor("detection_boxes", DType::kFloat32, {1, 2, 4}),
+                               b.AddTensor("detection_classes", DType::kFloat32, {1, 2}),
+                               b.AddTensor("detection_scores", DType::kFloat32, {1, 2}),
+                               b.AddTensor("num_detections", DType::kFloat32, {1})};
+  b.AddCustomOp("TFLite_Detection_PostProcess", {boxes, scores, anchors}, outs, std::move(options));
+  b.SetInputs({boxes, scores});
+  b.SetOutputs(outs);
+  return WriteModel(b.Build());
+}
+
+// Issue 13 #12: TFLite's kernel reads these options unchecked and crashes on missing or corrupt
+// ones; lockstep refuses them before TFLite sees the model.
+TEST(Engine, BrokenPostprocessOptionsAreRefusedBeforeTflite) {
+  std::vector<std::pair<std::string, FlexValue>> good = {{"max_detections", int64_t{2}},
+                                                         {"max_classes_per_detection", int64_t{1}},
+                                                         {"nms_score_threshold", 0.1},
+                                                         {"nms_iou_threshold", 0.5},
+                                                         {"num_classes", int64_t{2}},
+                                                         {"y_scale", 10.0},
+                                                         {"x_scale", 10.0},
+                                                         {"h_scale", 5.0},
+                                                         {"w_scale", 5.0}};
+  EXPECT_NO_THROW(Engine::Load(PostprocessModel(FlexbufferMap(good)), "good.tflite"));
+
+  auto without_num_classes = good;
+  without_num_classes.erase(without_num_classes.begin() + 4);
+  std::vector<uint8_t> garbage(64, 0xA5);
+  const std::pair<std::vector<uint8_t>, std::string> cases[] = {
+      {{}, "expected a FlexBuffer map, found no custom options"},
+      {garbage, "expected a well-formed FlexBuffer, found 64 bytes that fail verification"},
+      {FlexbufferMap(without_num_classes),
+       "custom_options[\"num_classes\"]: expected a number, found no such key"}};
+  for (const auto& [options, expected] : cases) {
+    std::string m = ErrorOf([&] { Engine::Load(PostprocessModel(options), "pp.tflite"); });
+    EXPECT_EQ(m.find("pp.tflite: subgraphs[0].operators[0] TFLite_Detection_PostProcess "
+                     "custom_options"),
+              0u)
+        << m;
+    EXPECT_NE(m.find(expected), std::string::npos) << m;
+  }
+}
+
 TEST(Engine, RequireImageInputFindsTheImageOrSaysThereIsNone) {
   LOCKSTEP_REQUIRE_ASSETS();
   Engine traffic = Engine::Load(LOCKSTEP_ASSET("models/detection/traffic_model.tflite"));

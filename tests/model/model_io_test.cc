@@ -185,6 +185,39 @@ TEST(ModelIo, ReadsDeflatedZipAppendedByPython) {
   EXPECT_EQ(back.associated_files[1].content[255], 255);
 }
 
+// Issue 13: a small deflated entry that expands to 64 MiB is listed, not expanded; the label
+// file beside it still is, and writing the model back refuses to drop the bomb's content.
+TEST(ModelIo, ZipBombEntriesAreListedNotExpanded) {
+  Model m;
+  m.buffers.emplace_back();
+  m.subgraphs.emplace_back();
+  fs::path path = testing::ScratchDir() / "bomb.tflite";
+  testing::WriteBytes(path, WriteModel(m));
+  std::string cmd =
+      "/usr/bin/python3 -c \"import zipfile,sys; z=zipfile.ZipFile(sys.argv[1], 'a', "
+      "zipfile.ZIP_DEFLATED); z.writestr('bomb.bin', bytes(64 << 20)); "
+      "z.writestr('labels.txt', 'cat\\n' * 10); z.close()\" '" +
+      path.string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_LT(fs::file_size(path), 200'000u);
+  Model back = ReadModelFile(path);
+  ASSERT_EQ(back.associated_files.size(), 2u);
+  EXPECT_EQ(back.associated_files[0].name, "bomb.bin");
+  EXPECT_FALSE(back.associated_files[0].expanded);
+  EXPECT_TRUE(back.associated_files[0].content.empty());
+  EXPECT_EQ(back.associated_files[0].declared_size, uint64_t{64} << 20);
+  EXPECT_TRUE(back.associated_files[1].expanded);
+  EXPECT_EQ(back.associated_files[1].content.size(), 40u);
+  try {
+    WriteModel(back);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("\"bomb.bin\" left unexpanded when read (67108864 bytes)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(ModelIo, OperatorNames) {
   Model m;
   m.operator_codes = {{3, "", 1},

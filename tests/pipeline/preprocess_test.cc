@@ -39,6 +39,20 @@ TEST(Quantize, RoundsAsTheSpecSaysAndSaturates) {
   EXPECT_EQ(QuantizeValue(0.6, t8), -127);  // trunc(-127.4) = -127, not trunc(0.6) - 128
 }
 
+// Issue 13 #2: a tiny scale puts x / scale far past int64; saturation must still hold.
+TEST(Quantize, SaturatesFarBeyondTheIntegerRange) {
+  for (double scale : {1e-10, 1e-20, 1e-38}) {
+    auto u8 = Q(DType::kUInt8, scale, 0, Rounding::kHalfAwayFromZero);
+    EXPECT_EQ(QuantizeValue(0.75, u8), 255) << scale;
+    EXPECT_EQ(QuantizeValue(-0.75, u8), 0) << scale;
+    auto i8 = Q(DType::kInt8, scale, 0, Rounding::kHalfToEven);
+    EXPECT_EQ(QuantizeValue(0.75, i8), 127) << scale;
+    EXPECT_EQ(QuantizeValue(-0.75, i8), -128) << scale;
+    auto t16 = Q(DType::kInt16, scale, 0, Rounding::kTruncate);
+    EXPECT_EQ(QuantizeValue(0.75, t16), 32767) << scale;
+  }
+}
+
 // The TFLite QUANTIZE op itself is the oracle for the default rounding.
 TEST(Quantize, HalfAwayFromZeroEqualsTflitesQuantizeOp) {
   for (auto [dtype, scale, zp] :

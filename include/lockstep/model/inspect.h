@@ -47,6 +47,7 @@ struct ModelReport {
   std::optional<ModelMetadata> metadata;
   std::vector<std::string> labels;            // from the metadata's label file; empty without one
   std::vector<std::string> associated_files;  // names in the zip appended to the model
+  std::vector<std::string> unexpanded_files;  // those over the expansion cap, with their sizes
   EdgeTpuFacts edgetpu;
   std::optional<DetectionPostprocess> postprocess;
   std::optional<YoloHead> yolo_head;  // a raw YOLO head (Ultralytics export without NMS)
@@ -60,7 +61,8 @@ ModelReport Inspect(const Model& model, const std::string& source);
 // outputs} with tensor indices), quantized_weights, per_channel_weights (count),
 // per_channel (bool), metadata (null | {name, description, version, author, license,
 // normalization: null | {mean, std}, inputs, outputs, associated_files, labels, label_count}),
-// associated_files, edgetpu {compiled, custom_ops, cpu_ops, segments}, postprocess (null | the
+// associated_files, unexpanded_files (name and declared size of each entry over the expansion
+// cap), edgetpu {compiled, custom_ops, cpu_ops, segments}, postprocess (null | the
 // op's options by their TFLite keys, plus operator_index, inputs, outputs), yolo_head (null |
 // {decoder, candidates, classes, grid_matches_input, reason}).
 nlohmann::json ToJson(const ModelReport& report);

@@ -111,7 +111,11 @@ struct MetadataEntry {
 // TFLite metadata).
 struct AssociatedFile {
   std::string name;
-  std::vector<uint8_t> content;
+  std::vector<uint8_t> content;  // empty when not expanded
+  // A deflated entry larger than the reader's cap is listed but not expanded (a zip bomb costs
+  // nothing); its declared size says what was left.
+  bool expanded = true;
+  uint64_t declared_size = 0;  // of an unexpanded entry
   bool operator==(const AssociatedFile&) const = default;
 };
 
