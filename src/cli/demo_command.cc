@@ -119,7 +119,7 @@ void AddDemoCommand(CLI::App& app, int& exit_code) {
   cmd->callback([out, &exit_code] {
     const auto start = std::chrono::steady_clock::now();
     const fs::path dir = *out;
-    fs::create_directories(dir);
+    CreateOutputFolder(dir, "--out");
     const fs::path model = dir / "squares.tflite", images = dir / "images",
                    annotations = dir / "annotations.json";
     std::cerr << "demo: writing the model, images and specs to " << dir.string() << "\n";

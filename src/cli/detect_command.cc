@@ -163,7 +163,7 @@ std::optional<CocoOutput> PrepareCoco(const Options& o, const Detector& detector
 // line per image when there are several.
 std::vector<ImageDetections> DetectAll(const Options& o, DetectorPool& pool,
                                        const std::vector<fs::path>& images) {
-  if (!o.draw_dir.empty()) fs::create_directories(o.draw_dir);
+  if (!o.draw_dir.empty()) CreateOutputFolder(o.draw_dir, "--draw");
   const std::vector<std::string> draw_names = DrawNames(images);
   const size_t n = images.size();
   std::vector<ImageDetections> results(n);

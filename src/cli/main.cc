@@ -1,5 +1,6 @@
 // lockstep: the command-line shell over the library. Exit codes: 0 success, 1 a check found a
 // problem, 2 bad usage or bad input, 3 internal error.
+#include <csignal>
 #include <cstdio>
 #include <exception>
 
@@ -7,6 +8,9 @@
 #include "lockstep/core/error.h"
 
 int main(int argc, char** argv) {
+  // Past `ulimit -f` a write then fails with EFBIG, reported as an Error, instead of the signal
+  // killing the process and leaving a partial file.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{
       "lockstep: one checked pipeline from image to detections, for TFLite and the Edge TPU"};
   app.require_subcommand(1);

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
 #include "lockstep/core/npy.h"
 #include "lockstep/image/decode.h"
@@ -55,7 +56,7 @@ void AddPreprocessCommand(CLI::App& app, int& /*exit_code*/) {
               << t.content.y << ") " << t.content.width << "x" << t.content.height << " of "
               << t.target_width << "x" << t.target_height << ", written to " << out_path << "\n";
     if (trace_dir.empty()) return;
-    fs::create_directories(trace_dir);
+    CreateOutputFolder(trace_dir, "--trace");
     for (size_t i = 0; i < p.trace.size(); ++i) {
       const Stage& s = p.trace[i];
       std::string base = (fs::path(trace_dir) / (std::to_string(i) + "_" + s.name)).string();

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -15,6 +14,7 @@
 #include "cli/commands.h"
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/file_read.h"
 #include "lockstep/core/npy.h"
 #include "lockstep/engine/engine.h"
 #include "lockstep/model/model_file.h"
@@ -50,16 +50,13 @@ nlohmann::json QuantizationJson(const TensorView& v) {
 // Loads one --input file into input `i`: .npy must match dtype and shape, anything else is raw
 // bytes that must match the tensor's byte size.
 void FeedInput(Engine& engine, size_t i, const std::string& file) {
-  std::error_code ec;
-  if (!fs::is_regular_file(file, ec))
-    throw Error(file, "--input", "an existing .npy or .bin file",
-                fs::exists(file, ec) ? "not a regular file" : "no such file");
+  // Both readers refuse what is not a regular file (a device, a FIFO) and files over the cap.
   if (fs::path(file).extension() == ".npy") {
     engine.SetInput(i, ReadNpyFile(file), file);
     return;
   }
-  std::ifstream in(file, std::ios::binary);
-  std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::vector<uint8_t> bytes =
+      ReadFileBytes(file, kMaxTensorFileBytes, "an input tensor file (.npy or raw bytes)");
   engine.SetInput(i, bytes, file);
 }
 
@@ -112,13 +109,9 @@ nlohmann::json FeedInputs(Engine& engine, const RunArgs& args) {
 }
 
 // The outputs as .npy files in `out_dir`, described for the sidecar; `lines` for the terminal.
-nlohmann::json WriteOutputs(const Engine& engine, const RunArgs& args, const fs::path& out_dir,
+nlohmann::json WriteOutputs(const Engine& engine, const fs::path& out_dir,
                             std::vector<std::string>& lines) {
-  std::error_code ec;
-  fs::create_directories(out_dir, ec);
-  if (!fs::is_directory(out_dir, ec))
-    throw Error(args.out, "--out", "a folder lockstep can create or write to",
-                ec ? ec.message() : "not a folder");
+  CreateOutputFolder(out_dir, "--out");
   nlohmann::json outputs_json = nlohmann::json::array();
   for (size_t i = 0; i < engine.output_count(); ++i) {
     TensorView v = engine.output(i);
@@ -167,7 +160,7 @@ void Run(const RunArgs& args) {
 
   const fs::path out_dir(args.out);
   std::vector<std::string> lines;
-  const nlohmann::json outputs_json = WriteOutputs(engine, args, out_dir, lines);
+  const nlohmann::json outputs_json = WriteOutputs(engine, out_dir, lines);
   nlohmann::json sidecar = {{"schema", "lockstep.run/v1"},
                             {"model", args.model},
                             {"tflite_version", info.tflite_version},

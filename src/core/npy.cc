@@ -2,13 +2,13 @@
 
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 #include <iterator>
 #include <limits>
 #include <optional>
 
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/file_read.h"
 
 namespace lockstep {
 namespace {
@@ -240,9 +240,7 @@ TensorData ReadNpy(std::span<const uint8_t> bytes, const std::string& source) {
 }
 
 TensorData ReadNpyFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string(), "", "a readable .npy file", "no such file or no access");
-  std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::vector<uint8_t> bytes = ReadFileBytes(path, kMaxTensorFileBytes, "a .npy file");
   return ReadNpy(bytes, path.string());
 }
 

@@ -2,11 +2,11 @@
 #include "lockstep/detect/detector.h"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
+#include <sstream>
 #include <utility>
 
 #include "lockstep/core/error.h"
+#include "lockstep/core/file_read.h"
 #include "lockstep/detect/postprocess_outputs.h"
 #include "lockstep/detect/ssd_raw.h"
 #include "lockstep/detect/yolo_decode.h"
@@ -48,21 +48,19 @@ bool ReinterpretableAs(DType data, DType tensor) {
 }  // namespace
 
 std::vector<std::string> ReadLabelFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw Error(path.string(), "", "a readable label file (one label per line)",
-                "none could be opened");
+  const std::string text =
+      ReadFileText(path, kMaxLabelFileBytes, "a readable label file (one label per line)");
   std::vector<std::string> labels;
   std::string line;
   // An Ultralytics metadata.yaml / data.yaml: its `names:` entry.
   if (const std::string ext = path.extension().string(); ext == ".yaml" || ext == ".yml") {
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::optional<std::vector<std::string>> names = UltralyticsYamlNames(text, path.string());
     if (!names || names->empty())
       throw Error(path.string(), "names", "the class names of an Ultralytics YAML",
                   names ? "an empty list" : "no names entry");
     return *names;
   }
+  std::istringstream in(text);
   while (std::getline(in, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     labels.push_back(line);

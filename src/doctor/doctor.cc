@@ -522,8 +522,13 @@ std::vector<fs::path> StageTensorFiles(const DoctorInput& in) {
     throw Error(dir.string(), "--stage-tensors",
                 "--images with the images the tensors were made from", "no --images");
   std::vector<fs::path> npys;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.is_regular_file() && e.path().extension() == ".npy") npys.push_back(e.path());
+  fs::directory_iterator it(dir, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    std::error_code entry_ec;  // an entry that cannot be followed (a link loop) is skipped
+    if (it->is_regular_file(entry_ec) && it->path().extension() == ".npy")
+      npys.push_back(it->path());
+  }
+  if (ec) throw Error(dir.string(), "--stage-tensors", "a readable folder", ec.message());
   std::sort(npys.begin(), npys.end());
   if (npys.empty())
     throw Error(dir.string(), "--stage-tensors", "files named <image>.<stage>.npy", "no .npy file");

@@ -2,13 +2,13 @@
 #include "lockstep/eval/coco.h"
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_set>
 
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/file_read.h"
 
 namespace lockstep {
 namespace {
@@ -16,11 +16,7 @@ namespace {
 using Json = nlohmann::json;
 
 std::string ReadText(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string(), "", "a readable file", "none could be opened");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ReadFileText(path, kMaxJsonFileBytes, "a readable JSON file");
 }
 
 Json Parse(std::string_view text, const std::string& source) {

@@ -111,11 +111,7 @@ nlohmann::ordered_json EvalJson(const std::vector<SpecEvaluation>& evaluations,
 void WriteEvalReport(const std::filesystem::path& dir,
                      const std::vector<SpecEvaluation>& evaluations, const CocoDataset& dataset,
                      const std::string& heading) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir))
-    throw Error(dir.string(), "--report", "a folder that can be created",
-                ec ? ec.message() : "not a folder");
+  CreateOutputFolder(dir, "--report");
 
   std::ostringstream html;
   html << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"

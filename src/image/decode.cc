@@ -3,10 +3,9 @@
 #include <png.h>
 #include <turbojpeg.h>
 
+#include <climits>
 #include <csetjmp>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <memory>
 
 #define STB_IMAGE_IMPLEMENTATION
@@ -16,6 +15,7 @@
 #include <stb/stb_image.h>
 
 #include "lockstep/core/error.h"
+#include "lockstep/core/file_read.h"
 
 namespace lockstep {
 namespace {
@@ -30,14 +30,48 @@ Format Sniff(std::span<const uint8_t> b) {
   return Format::kUnknown;
 }
 
+// Width and height come from headers (up to 2^32 - 1 each), so their product is taken in 64-bit
+// unsigned, where it cannot wrap, and compared before anything is allocated.
 void CheckSize(int64_t w, int64_t h, const std::string& source, const DecodeOptions& options) {
-  if (w <= 0 || h <= 0)
-    throw Error(source, "image size", "a positive width and height",
-                std::to_string(w) + "x" + std::to_string(h));
-  if (w * h > options.max_pixels)
+  const std::string size = std::to_string(w) + "x" + std::to_string(h);
+  if (w <= 0 || h <= 0) throw Error(source, "image size", "a positive width and height", size);
+  const uint64_t pixels = uint64_t(w) * uint64_t(h);
+  if (options.max_pixels < 0 || pixels > uint64_t(options.max_pixels))
     throw Error(source, "image size", "at most " + std::to_string(options.max_pixels) + " pixels",
-                std::to_string(w) + "x" + std::to_string(h) + " = " + std::to_string(w * h),
+                size + " = " + std::to_string(pixels),
                 "raise the pixel limit only for images you trust (decompression bombs)");
+  if (w > INT32_MAX || h > INT32_MAX)
+    throw Error(source, "image size", "a width and height under 2^31", size);
+}
+
+// The offset just past the next marker's 0xFF (skipping entropy-coded data, byte stuffing,
+// restart markers and any stray bytes, as libjpeg does), or `b.size()` if there is none.
+size_t NextMarker(std::span<const uint8_t> b, size_t i) {
+  for (; i + 1 < b.size(); ++i)
+    if (b[i] == 0xFF && b[i + 1] != 0x00 && b[i + 1] != 0xFF && (b[i + 1] & 0xF8) != 0xD0)
+      return i + 1;
+  return b.size();
+}
+
+// Whether the stream reaches its EOI marker. libjpeg-turbo decodes a stream cut between
+// progressive scans with only a warning, filling in grey; PIL refuses such a file as truncated,
+// and so do we. Segments are skipped by their length, so an EXIF thumbnail's EOI does not count;
+// bytes after the EOI (common in real files) are ignored.
+bool ReachesEndOfImage(std::span<const uint8_t> b) {
+  size_t i = NextMarker(b, 2);
+  while (i < b.size()) {
+    const uint8_t marker = b[i];
+    if (marker == 0xD9) return true;
+    if (marker == 0x01) {  // TEM: no length
+      i = NextMarker(b, i + 1);
+      continue;
+    }
+    if (i + 2 >= b.size()) return false;
+    const size_t end = i + 1 + (size_t(b[i + 1]) << 8 | b[i + 2]);
+    if (end > b.size()) return false;
+    i = NextMarker(b, end);  // after SOS this walks the scan's entropy-coded data
+  }
+  return false;
 }
 
 Image DecodeJpeg(std::span<const uint8_t> bytes, const std::string& source,
@@ -50,6 +84,9 @@ Image DecodeJpeg(std::span<const uint8_t> bytes, const std::string& source,
   if (tjDecompressHeader3(tj.get(), data, size, &w, &h, &subsamp, &colorspace) != 0)
     throw Error(source, "JPEG header", "a readable JPEG", tjGetErrorStr2(tj.get()));
   CheckSize(w, h, source, options);
+  if (!ReachesEndOfImage(bytes))
+    throw Error(source, "JPEG data", "a complete JPEG stream",
+                "no end-of-image marker (a truncated file)");
   bool gray = colorspace == TJCS_GRAY;
   Image image(w, h, gray ? 1 : 3);
   // Default flags: the accurate integer IDCT and fancy upsampling, as cv2.imread and PIL use.
@@ -103,7 +140,8 @@ std::string DecodePngInto(PngReader& reader, Image& image, int64_t max_pixels) {
   png_set_read_fn(png, &reader, PngRead);
   png_read_info(png, info);
   png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
-  if (int64_t(w) * h > max_pixels) {  // the caller checked IHDR; this guards odd layouts
+  if (max_pixels < 0 ||
+      uint64_t(w) * h > uint64_t(max_pixels)) {  // the caller checked IHDR; this guards odd layouts
     png_destroy_read_struct(&png, &info, nullptr);
     return "more pixels than the limit";
   }
@@ -205,9 +243,7 @@ Image DecodeImage(std::span<const uint8_t> bytes, const std::string& source,
 }
 
 Image DecodeImageFile(const std::filesystem::path& path, const DecodeOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string(), "", "a readable image file", "no such file or no access");
-  std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const std::vector<uint8_t> bytes = ReadFileBytes(path, kMaxImageFileBytes, "an image file");
   return DecodeImage(bytes, path.string(), options);
 }
 

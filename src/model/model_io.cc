@@ -5,14 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <map>
 #include <system_error>
 
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/file_read.h"
 #include "schema_access.h"
 #include "tflite_generated.h"
 #include "zip.h"
@@ -547,16 +546,7 @@ Model ReadModel(std::span<const uint8_t> bytes, const std::string& source) {
 }
 
 std::vector<uint8_t> ReadModelFileBytes(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    throw Error(path.string(), "", "a .tflite model file", "no such file");
-  if (std::filesystem::is_directory(path, ec))
-    throw Error(path.string(), "", "a .tflite model file", "a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path.string(), "", "a readable .tflite model file", "no read access");
-  std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  if (in.bad()) throw Error(path.string(), "", "a readable file", "a read error");
-  return bytes;
+  return ReadFileBytes(path, kMaxModelFileBytes, "a .tflite model file");
 }
 
 Model ReadModelFile(const std::filesystem::path& path) {

@@ -1,10 +1,10 @@
 #include "lockstep/pipeline/spec.h"
 
 #include <cmath>
-#include <fstream>
 #include <set>
 
 #include "lockstep/core/error.h"
+#include "lockstep/core/file_read.h"
 
 namespace lockstep {
 namespace {
@@ -536,11 +536,10 @@ Spec ParseSpec(const json& root, const std::string& source) {
 }
 
 Spec ReadSpecFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path, "", "a readable pipeline spec (JSON)", "no such file or no access");
+  const std::string text = ReadFileText(path, kMaxSpecFileBytes, "a pipeline spec (JSON)");
   json j;
   try {
-    j = json::parse(in);
+    j = json::parse(text);
   } catch (const json::parse_error& e) {
     throw Error(path, "JSON syntax", "valid JSON", std::string(e.what()).substr(0, 200));
   }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
 #include "lockstep/image/decode.h"
 #include "lockstep/image/encode.h"
@@ -132,10 +133,10 @@ SquaresDataset GenerateSquares(const SquaresOptions& options) {
 
 void WriteSquares(const SquaresDataset& squares, const std::filesystem::path& images_dir,
                   const std::filesystem::path& annotations) {
-  std::filesystem::create_directories(images_dir);
+  CreateOutputFolder(images_dir, "images");
   for (size_t i = 0; i < squares.images.size(); ++i)
     WritePngFile(squares.images[i], images_dir / squares.dataset.images.at(i).file_name);
-  if (annotations.has_parent_path()) std::filesystem::create_directories(annotations.parent_path());
+  if (annotations.has_parent_path()) CreateOutputFolder(annotations.parent_path(), "annotations");
   WriteCocoDataset(annotations, squares.dataset);
 }
 

@@ -157,6 +157,70 @@ TEST(Decode, RefusesImagesBeyondThePixelLimitBeforeDecoding) {
   EXPECT_NE(ErrorOf(jpg, {.max_pixels = 100}).find("found 83x61"), std::string::npos);
 }
 
+// An IHDR of 0xFFFFFFFF x 0xFFFFFFFF: the product does not fit in int64; it must be compared
+// unwrapped and refused by the pixel limit (not passed on to libpng).
+TEST(Decode, RefusesAHeaderOfFourBillionSquaredPixels) {
+  auto png = ReadBytes(Generated() / "rgb.png");
+  for (size_t i = 16; i < 24; ++i) png[i] = 0xFF;
+  EXPECT_EQ(ErrorOf(png),
+            "bad.img: image size: expected at most 100000000 pixels, found 4294967295x4294967295 "
+            "= 18446744065119617025; raise the pixel limit only for images you trust "
+            "(decompression bombs)");
+  EXPECT_NE(ErrorOf(png, {.max_pixels = INT64_MAX}).find("image size"), std::string::npos);
+}
+
+// A progressive JPEG cut between two scans: libjpeg-turbo would decode it with a warning and grey
+// where the later scans were; PIL refuses it as truncated, and so do we.
+TEST(Decode, RefusesAProgressiveJpegCutBetweenScans) {
+  const fs::path dir = ScratchDir();
+  testing::RunPythonScript(R"(
+import os, numpy as np
+from PIL import Image
+os.chdir(os.path.dirname(os.path.abspath(__file__)))
+y, x = np.mgrid[0:48, 0:64]
+a = np.stack([x * 4, y * 5, (x + y) * 2], -1).astype('uint8')
+Image.fromarray(a).save('progressive.jpg', 'JPEG', progressive=True, quality=90)
+Image.fromarray(a).save('baseline.jpg', 'JPEG', quality=90)
+)",
+                           dir);
+  const auto progressive = ReadBytes(dir / "progressive.jpg");
+  EXPECT_EQ(DecodeImageFile(dir / "progressive.jpg").width, 64);
+  EXPECT_EQ(DecodeImageFile(dir / "baseline.jpg").height, 48);
+  std::vector<size_t> scans;  // offsets of the SOS markers
+  for (size_t i = 2; i + 1 < progressive.size(); ++i)
+    if (progressive[i] == 0xFF && progressive[i + 1] == 0xDA) scans.push_back(i);
+  ASSERT_GE(scans.size(), 3u);
+  for (size_t k = 1; k < scans.size(); ++k) {
+    std::vector<uint8_t> cut(progressive.begin(), progressive.begin() + long(scans[k]));
+    EXPECT_EQ(ErrorOf(cut),
+              "bad.img: JPEG data: expected a complete JPEG stream, found no "
+              "end-of-image marker (a truncated file)")
+        << "cut before scan " << k;
+  }
+  // Bytes after the end-of-image marker (common in real files) are no reason to refuse.
+  auto trailing = ReadBytes(dir / "baseline.jpg");
+  trailing.insert(trailing.end(), {0x00, 0x12, 0xFF, 0x34});
+  EXPECT_EQ(ErrorOf(trailing), "no error");
+}
+
+// Every real JPEG of the assets (some with trailing bytes or libjpeg warnings) still decodes.
+TEST(Decode, EveryRealJpegOfTheAssetsDecodes) {
+  LOCKSTEP_REQUIRE_ASSETS();
+  size_t jpegs = 0;
+  for (const char* rel : {"datasets/coco128/train2017", "images"})
+    for (const auto& e : fs::recursive_directory_iterator(LOCKSTEP_ASSET(rel))) {
+      std::string ext = e.path().extension().string();
+      if (ext != ".jpg" && ext != ".jpeg" && ext != ".JPG") continue;
+      ++jpegs;
+      try {
+        DecodeImageFile(e.path());
+      } catch (const Error& error) {
+        ADD_FAILURE() << error.what();
+      }
+    }
+  EXPECT_GE(jpegs, 128u);
+}
+
 TEST(Encode, PngRoundTripsThroughOurDecoder) {
   Image im(5, 3, 3);
   for (size_t i = 0; i < im.pixels.size(); ++i) im.pixels[i] = uint8_t(i * 17);
