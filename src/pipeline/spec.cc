@@ -2,9 +2,12 @@
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
+#include "lockstep/core/utf8.h"
 
 namespace lockstep {
 namespace {
@@ -66,11 +69,8 @@ constexpr Names<Decoder, 4> kDecoder{{{{Decoder::kTflitePostprocess, "tflite_pos
                                        {Decoder::kYolov5, "yolov5"},
                                        {Decoder::kYolov8, "yolov8"}}}};
 
-std::string Describe(const json& v) {
-  std::string d = v.dump();
-  if (d.size() > 60) d = d.substr(0, 57) + "...";
-  return d;
-}
+// Bounded in length and depth (a value may be nested arbitrarily deep), valid UTF-8.
+std::string Describe(const json& v) { return JsonSnippet(v, 57); }
 
 std::string TypeName(const json& v) {
   switch (v.type()) {
@@ -102,8 +102,8 @@ class Reader {
     if (obj_)
       for (auto& [k, v] : obj_->items())
         if (!known_.count(k))
-          problems_.push_back(path_ + "." + k + ": expected one of the fields " + List() +
-                              ", found an unknown field");
+          problems_.push_back(path_ + "." + Utf8Prefix(k, 40) + ": expected one of the fields " +
+                              List() + ", found an unknown field");
   }
 
   const json* Get(const std::string& key) const {
@@ -536,13 +536,8 @@ Spec ParseSpec(const json& root, const std::string& source) {
 Spec ReadSpecFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Error(path, "", "a readable pipeline spec (JSON)", "no such file or no access");
-  json j;
-  try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw Error(path, "JSON syntax", "valid JSON", std::string(e.what()).substr(0, 200));
-  }
-  return ParseSpec(j, path);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  return ParseSpec(ParseJsonText(text, path), path);
 }
 
 nlohmann::ordered_json ToJson(const Spec& s) {
