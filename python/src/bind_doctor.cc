@@ -5,6 +5,7 @@
 
 #include "bindings.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/doctor/spec_diff.h"
 #include "lockstep/doctor/tensor_compare.h"
 #include "lockstep/eval/coco.h"
@@ -33,6 +34,7 @@ py::dict StatsDict(const DifferenceStats& s) {
   py::dict d;
   d["elements"] = s.elements;
   d["differing"] = s.differing;
+  d["non_finite"] = s.non_finite;
   d["max_abs_diff"] = s.max_abs_diff;
   d["mean_diff"] = s.mean_diff;
   d["mean_abs_diff"] = s.mean_abs_diff;
@@ -247,7 +249,7 @@ void BindDoctorReport(py::module_& m) {
           },
           "Stage tensors from elsewhere (stage_tensors) compared with lockstep's.")
       .def(
-          "to_dict", [](const DoctorReport& r) { return FromJson(DoctorJson(r).dump()); },
+          "to_dict", [](const DoctorReport& r) { return FromJson(JsonText(DoctorJson(r))); },
           "The report as `lockstep doctor --json` writes it.")
       .def("summary", &DoctorSummary, "The terminal summary (about 40 lines).")
       .def(

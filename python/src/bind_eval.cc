@@ -4,6 +4,7 @@
 
 #include "bindings.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/eval/category_map.h"
 #include "lockstep/eval/coco.h"
 #include "lockstep/eval/coco_eval.h"
@@ -13,7 +14,8 @@ namespace {
 
 // Annotations from a path, a dict (the JSON's shape) or JSON text.
 CocoDataset AsDataset(const py::handle& value) {
-  if (py::isinstance<py::dict>(value)) return ParseCocoDataset(ToJson(value).dump(), "annotations");
+  if (py::isinstance<py::dict>(value))
+    return ParseCocoDataset(JsonText(ToJson(value, "annotations")), "annotations");
   if (auto path = AsPath(value)) {
     if (py::isinstance<py::str>(value) && path->find_first_not_of(" \t\r\n") != std::string::npos &&
         (*path)[path->find_first_not_of(" \t\r\n")] == '{')
@@ -26,7 +28,7 @@ CocoDataset AsDataset(const py::handle& value) {
 std::vector<CocoDetection> AsDetections(const py::handle& value, const CocoDataset& dataset,
                                         const std::string& source) {
   if (py::isinstance<py::list>(value) || py::isinstance<py::tuple>(value))
-    return ParseCocoResults(ToJson(value).dump(), source, dataset);
+    return ParseCocoResults(JsonText(ToJson(value, source)), source, dataset);
   if (auto path = AsPath(value)) {
     if (py::isinstance<py::str>(value) && path->find_first_not_of(" \t\r\n") != std::string::npos &&
         (*path)[path->find_first_not_of(" \t\r\n")] == '[')

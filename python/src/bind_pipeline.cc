@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "convert.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/image/decode.h"
 #include "lockstep/pipeline/geometry.h"
 #include "lockstep/pipeline/quantize.h"
@@ -101,23 +102,23 @@ void BindSpec(py::module_& m) {
            "and each JSON path.")
       .def_static(
           "from_dict",
-          [](const py::dict& d, const std::string& source) { return ParseSpec(ToJson(d), source); },
+          [](const py::dict& d, const std::string& source) {
+            return ParseSpec(ToJson(d, source), source);
+          },
           py::arg("spec"), py::arg("source") = "spec", "A spec from a dict (the JSON's shape).")
       .def_static(
           "from_json",
-          [](const std::string& text, const std::string& source) {
-            return AsSpec(py::str(text), source);
-          },
+          [](const py::str& text, const std::string& source) { return AsSpec(text, source); },
           py::arg("text"), py::arg("source") = "spec", "A spec from JSON text.")
       .def_static(
           "from_file",
           [](const py::handle& path) { return ReadSpecFile(RequirePath(path, "path")); },
           py::arg("path"), "A spec from a JSON file (errors name the file, as in the CLI).")
       .def(
-          "to_dict", [](const Spec& s) { return FromJson(ToJson(s).dump()); },
+          "to_dict", [](const Spec& s) { return FromJson(JsonText(ToJson(s))); },
           "The spec as a dict, fields in the order of the data flow (schema first).")
       .def(
-          "to_json", [](const Spec& s, int indent) { return ToJson(s).dump(indent); },
+          "to_json", [](const Spec& s, int indent) { return JsonText(ToJson(s), indent); },
           py::arg("indent") = 2, "The spec as JSON text (what `lockstep spec from-model` writes).")
       .def_property_readonly(
           "name", [](const Spec& s) { return s.name; }, "The spec's name.")
@@ -128,7 +129,7 @@ void BindSpec(py::module_& m) {
            [](const Spec& a, const py::handle& b) {
              return py::isinstance<Spec>(b) && ToJson(a) == ToJson(b.cast<Spec>());
            })
-      .def("__repr__", [](const Spec& s) { return "lockstep.Spec(" + ToJson(s).dump() + ")"; });
+      .def("__repr__", [](const Spec& s) { return "lockstep.Spec(" + JsonText(ToJson(s)) + ")"; });
 
   m.def(
       "spec_from_model", [](const py::handle& model) { return SpecFromModel(*AsModelFile(model)); },

@@ -2,6 +2,9 @@
 // (image → detections in source pixels).
 #include <pybind11/stl.h>
 
+#include <memory>
+#include <mutex>
+
 #include "bindings.h"
 #include "lockstep/core/error.h"
 #include "lockstep/detect/detector.h"
@@ -29,7 +32,14 @@ py::dict ViewInfo(const TensorView& v) {
   return d;
 }
 
-py::list RunEngine(Engine& engine, const py::handle& inputs) {
+// An Engine is one interpreter: Python threads that share one take turns at setting its inputs
+// and invoking it (waiting without the GIL).
+struct SharedEngine : Engine {
+  explicit SharedEngine(Engine&& e) : Engine(std::move(e)) {}
+  std::mutex running;
+};
+
+py::list RunEngine(SharedEngine& engine, const py::handle& inputs) {
   std::vector<py::array> arrays;
   if (py::isinstance<py::array>(inputs)) {
     arrays.push_back(py::reinterpret_borrow<py::array>(inputs));
@@ -47,12 +57,15 @@ py::list RunEngine(Engine& engine, const py::handle& inputs) {
     throw Error(engine.info().source, "inputs",
                 std::to_string(engine.input_count()) + " input tensor(s)",
                 std::to_string(arrays.size()));
+  std::vector<TensorData> tensors;
   for (size_t i = 0; i < arrays.size(); ++i)
-    engine.SetInput(i, ToTensorData(arrays[i], "input " + std::to_string(i)),
-                    "input " + std::to_string(i));
+    tensors.push_back(ToTensorData(arrays[i], "input " + std::to_string(i)));
   std::vector<TensorData> outputs;
   {
     py::gil_scoped_release unlocked;
+    std::lock_guard<std::mutex> turn(engine.running);
+    for (size_t i = 0; i < tensors.size(); ++i)
+      engine.SetInput(i, tensors[i], "input " + std::to_string(i));
     engine.Invoke();
     for (size_t i = 0; i < engine.output_count(); ++i) outputs.push_back(engine.CopyOutput(i));
   }
@@ -78,20 +91,20 @@ namespace {
 
 // lockstep.Engine: a tensor in, the outputs out, on the real runtime.
 void BindEngine(py::module_& m) {
-  py::class_<Engine>(m, "Engine",
-                     "A model loaded into the real TensorFlow Lite runtime (builtin kernels; "
-                     "XNNPACK or the Edge TPU on request), set up once, invoked many times.")
+  py::class_<SharedEngine>(m, "Engine",
+                           "A model loaded into the real TensorFlow Lite runtime (builtin kernels; "
+                           "XNNPACK or the Edge TPU on request), set up once, invoked many times.")
       .def(py::init([](const py::handle& model, int threads, bool xnnpack, bool edgetpu) {
              std::shared_ptr<const ModelFile> file = AsModelFile(model);
              py::gil_scoped_release unlocked;
-             return Engine::Load(std::move(file),
-                                 {.threads = threads, .xnnpack = xnnpack, .edgetpu = edgetpu});
+             return std::make_unique<SharedEngine>(Engine::Load(
+                 std::move(file), {.threads = threads, .xnnpack = xnnpack, .edgetpu = edgetpu}));
            }),
            py::arg("model"), py::arg("threads") = 1, py::arg("xnnpack") = false,
            py::arg("edgetpu") = false)
       .def_property_readonly(
           "inputs",
-          [](const Engine& e) {
+          [](const SharedEngine& e) {
             py::list l;
             for (const TensorView& v : e.inputs()) l.append(ViewInfo(v));
             return l;
@@ -99,7 +112,7 @@ void BindEngine(py::module_& m) {
           "Input tensors as dicts (name, dtype, shape, scale, zero_point).")
       .def_property_readonly(
           "outputs",
-          [](const Engine& e) {
+          [](const SharedEngine& e) {
             py::list l;
             for (const TensorView& v : e.outputs()) l.append(ViewInfo(v));
             return l;
@@ -107,7 +120,7 @@ void BindEngine(py::module_& m) {
           "Output tensors as dicts (name, dtype, shape, scale, zero_point).")
       .def_property_readonly(
           "info",
-          [](const Engine& e) {
+          [](const SharedEngine& e) {
             const EngineInfo& i = e.info();
             py::dict d;
             d["source"] = i.source;
@@ -229,22 +242,31 @@ void BindDetections(py::module_& m) {
       });
 }
 
+// A Detector is one interpreter, which must not run two images at once; Python threads that
+// share one take turns (the GIL is released while they wait and run).
+struct SharedDetector : Detector {
+  explicit SharedDetector(Detector&& d) : Detector(std::move(d)) {}
+  std::mutex running;
+};
+
 // lockstep.Detector, and the box mapping it applies.
 void BindDetector(py::module_& m) {
-  py::class_<Detector>(m, "Detector",
-                       "Image → detections in source pixels: the model loaded once, the spec "
-                       "checked against it, output roles and labels resolved. One Detector is "
-                       "one interpreter: use one per thread.")
+  py::class_<SharedDetector>(m, "Detector",
+                             "Image → detections in source pixels: the model loaded once, the "
+                             "spec checked against it, output roles and labels resolved. One "
+                             "Detector is one interpreter: threads sharing one take turns, so "
+                             "use one per thread to run in parallel.")
       .def(py::init([](const py::handle& model, const py::handle& spec, int threads, bool xnnpack,
                        std::optional<double> score_threshold, std::optional<bool> clamp) {
              std::shared_ptr<const ModelFile> file = AsModelFile(model);
              Spec s = spec.is_none() ? SpecFromModel(*file) : AsSpec(spec, "spec");
              py::gil_scoped_release unlocked;
-             return Detector::Create(std::move(file), s,
-                                     {.threads = threads,
-                                      .xnnpack = xnnpack,
-                                      .score_threshold = score_threshold,
-                                      .clamp = clamp});
+             return std::make_unique<SharedDetector>(
+                 Detector::Create(std::move(file), s,
+                                  {.threads = threads,
+                                   .xnnpack = xnnpack,
+                                   .score_threshold = score_threshold,
+                                   .clamp = clamp}));
            }),
            py::arg("model"), py::arg("spec") = py::none(), py::arg("threads") = 1,
            py::arg("xnnpack") = false, py::arg("score_threshold") = py::none(),
@@ -254,10 +276,11 @@ void BindDetector(py::module_& m) {
            "score_threshold and clamp override the spec's output settings.")
       .def(
           "detect",
-          [](Detector& d, const py::handle& image, const std::string& channel_order,
+          [](SharedDetector& d, const py::handle& image, const std::string& channel_order,
              int64_t max_pixels) {
             if (auto path = AsPath(image)) {
               py::gil_scoped_release unlocked;
+              std::lock_guard<std::mutex> turn(d.running);
               return d.DetectFile(*path, max_pixels);
             }
             Image source;
@@ -267,6 +290,7 @@ void BindDetector(py::module_& m) {
               throw Error("", "image", "a path or a numpy uint8 array (HxWx3)", TypeName(image));
             }
             py::gil_scoped_release unlocked;
+            std::lock_guard<std::mutex> turn(d.running);
             return d.Detect(source);
           },
           py::arg("image"), py::arg("channel_order") = "rgb",
@@ -276,15 +300,15 @@ void BindDetector(py::module_& m) {
           "geometry, as `lockstep detect`.")
       .def_property_readonly("spec", &Detector::spec, "The spec it runs.")
       .def_property_readonly(
-          "labels", [](const Detector& d) { return d.labels().labels; }, "The class labels.")
+          "labels", [](const SharedDetector& d) { return d.labels().labels; }, "The class labels.")
       .def_property_readonly(
-          "label_origin", [](const Detector& d) { return d.labels().origin; },
+          "label_origin", [](const SharedDetector& d) { return d.labels().origin; },
           "Where the labels came from (\"model metadata\", \"label file X\", ...).")
       .def_property_readonly("findings", &Detector::findings,
                              "What the spec check found that did not stop the detector.")
       .def_property_readonly("score_threshold", &Detector::score_threshold)
       .def_property_readonly(
-          "kernels", [](const Detector& d) { return d.engine_info().KernelSummary(); },
+          "kernels", [](const SharedDetector& d) { return d.engine_info().KernelSummary(); },
           "Which kernels run the model.");
 
   m.def(

@@ -3,6 +3,8 @@
 #include <cstring>
 
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
+#include "lockstep/core/utf8.h"
 #include "lockstep/pipeline/spec_model.h"
 
 namespace lockstep::python {
@@ -125,11 +127,24 @@ std::string TypeName(const py::handle& value) {
   return py::type::of(value).attr("__name__").cast<std::string>();
 }
 
+namespace {
+
+// The bytes of a str or os.PathLike as the file system sees them (os.fsencode: undecodable file
+// names round-trip); a str no encoding can hold (a lone surrogate) is an Error, not a TypeError.
+std::string FsBytes(const py::handle& value) {
+  try {
+    return py::module_::import("os").attr("fsencode")(value).cast<std::string>();
+  } catch (py::error_already_set& e) {
+    throw Error("", "text", "a str encodable as UTF-8", Utf8Prefix(e.what(), 160));
+  }
+}
+
+}  // namespace
+
 std::optional<std::string> AsPath(const py::handle& value) {
-  if (py::isinstance<py::str>(value)) return value.cast<std::string>();
+  if (py::isinstance<py::str>(value)) return FsBytes(value);
   py::object pathlike = py::module_::import("os").attr("PathLike");
-  if (py::isinstance(value, pathlike))
-    return py::module_::import("os").attr("fspath")(value).cast<std::string>();
+  if (py::isinstance(value, pathlike)) return FsBytes(value);
   return std::nullopt;
 }
 
@@ -138,9 +153,18 @@ std::string RequirePath(const py::handle& value, const std::string& what) {
   throw Error("", what, "a path (str or os.PathLike)", TypeName(value));
 }
 
-nlohmann::json ToJson(const py::handle& value) {
-  std::string text = py::module_::import("json").attr("dumps")(value).cast<std::string>();
-  return nlohmann::json::parse(text);
+nlohmann::json ToJson(const py::handle& value, const std::string& what) {
+  std::string text;
+  try {
+    // allow_nan=False: NaN and Infinity are not JSON; encoding to UTF-8 refuses lone surrogates.
+    py::object dumps = py::module_::import("json").attr("dumps");
+    py::str dumped = dumps(value, py::arg("allow_nan") = false, py::arg("ensure_ascii") = false);
+    text = py::bytes(dumped.attr("encode")("utf-8")).cast<std::string>();
+  } catch (py::error_already_set& e) {
+    throw Error("", what, "JSON values (dict, list, str, finite numbers, bool, None)",
+                Utf8Prefix(e.what(), 160));
+  }
+  return ParseJsonText(text, what);
 }
 
 py::object FromJson(const std::string& text) {
@@ -149,18 +173,11 @@ py::object FromJson(const std::string& text) {
 
 Spec AsSpec(const py::handle& value, const std::string& what) {
   if (py::isinstance<Spec>(value)) return value.cast<Spec>();
-  if (py::isinstance<py::dict>(value)) return ParseSpec(ToJson(value), what);
+  if (py::isinstance<py::dict>(value)) return ParseSpec(ToJson(value, what), what);
   if (auto text = AsPath(value)) {
     size_t first = text->find_first_not_of(" \t\r\n");
-    if (first != std::string::npos && (*text)[first] == '{' && py::isinstance<py::str>(value)) {
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(*text);
-      } catch (const nlohmann::json::parse_error& e) {
-        throw Error(what, "JSON syntax", "valid JSON", std::string(e.what()).substr(0, 200));
-      }
-      return ParseSpec(j, what);
-    }
+    if (first != std::string::npos && (*text)[first] == '{' && py::isinstance<py::str>(value))
+      return ParseSpec(ParseJsonText(*text, what), what);
     return ReadSpecFile(*text);
   }
   throw Error("", what, "a Spec, a dict, a JSON string or a spec file path", TypeName(value));

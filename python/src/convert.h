@@ -40,12 +40,14 @@ Image ToImage(const py::array& array, const std::string& channel_order, const st
 std::string DTypeText(const py::dtype& dtype);
 std::string TypeName(const py::handle& value);
 
-// str or os.PathLike → the path; nullopt for anything else.
+// str or os.PathLike → the path (its file-system bytes); nullopt for anything else. Also how
+// JSON text given as a str is read: a str with a lone surrogate is an Error.
 std::optional<std::string> AsPath(const py::handle& value);
 std::string RequirePath(const py::handle& value, const std::string& what);
 
 // Python values (dict, list, ...) ⇄ JSON, through Python's json module (exact for doubles).
-nlohmann::json ToJson(const py::handle& value);
+// NaN, Infinity, lone surrogates and what ParseJsonText refuses are Errors naming `what`.
+nlohmann::json ToJson(const py::handle& value, const std::string& what);
 py::object FromJson(const std::string& text);
 
 // A spec from a Spec, a dict, a JSON string or a path ("spec" names it in errors).

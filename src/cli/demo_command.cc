@@ -13,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "lockstep/core/atomic_file.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/doctor/doctor.h"
 #include "lockstep/doctor/doctor_html.h"
 #include "lockstep/eval/coco_eval.h"
@@ -30,7 +31,7 @@ namespace {
 namespace fs = std::filesystem;
 
 void WriteSpec(const fs::path& path, const Spec& spec) {
-  WriteFileAtomically(path, ToJson(spec).dump(2) + "\n");
+  WriteFileAtomically(path, JsonText(ToJson(spec), 2) + "\n");
 }
 
 std::string Fixed(double v, int digits = 3) {

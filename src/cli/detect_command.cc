@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/detect/detection.h"
 #include "lockstep/detect/detector.h"
 #include "lockstep/eval/category_map.h"
@@ -234,7 +235,7 @@ void Run(const Options& o, int& exit_code) {
 
   std::string lines;
   for (size_t i = 0; i < results.size(); ++i) {
-    lines += ImageJson(in.images[i].string(), results[i]).dump() + "\n";
+    lines += JsonText(ImageJson(in.images[i].string(), results[i])) + "\n";
     if (o.json_path.empty()) PrintDetections(in.images[i].string(), results[i]);
   }
   if (!o.json_path.empty()) WriteText(lines, o.json_path);

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/doctor/doctor.h"
 #include "lockstep/doctor/doctor_html.h"
 #include "lockstep/eval/eval_report.h"
@@ -88,7 +89,7 @@ void AddDoctorCommand(CLI::App& app, int& exit_code) {
     const bool json_to_stdout = args->json == "-";
     if (!json_to_stdout) std::cout << DoctorSummary(report);
     if (!args->json.empty()) {
-      std::string text = DoctorJson(report).dump(2) + "\n";
+      std::string text = JsonText(DoctorJson(report), 2) + "\n";
       if (json_to_stdout)
         std::cout << text;
       else

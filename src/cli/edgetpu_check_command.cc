@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/model/edgetpu_check.h"
 #include "lockstep/model/model_file.h"
 
@@ -28,7 +29,7 @@ void AddEdgeTpuCheckCommand(CLI::App& app, int& exit_code) {
     const std::shared_ptr<const ModelFile> model = LoadModelFile(args->model);
     EdgeTpuCheck check = CheckEdgeTpu(model->model(), model->source());
     if (args->json)
-      std::cout << ToJson(check).dump(2) << "\n";
+      std::cout << JsonText(ToJson(check), 2) << "\n";
     else
       std::cout << ToText(check);
     exit_code = 0;

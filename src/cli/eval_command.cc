@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/detect/detector.h"
 #include "lockstep/eval/coco.h"
 #include "lockstep/eval/coco_eval.h"
@@ -152,7 +153,7 @@ void AddEvalCommand(CLI::App& app, int& exit_code) {
               << " images of " << args->coco << "\n"
               << StatsTable(evaluations);
     if (!args->json.empty())
-      WriteFileAtomically(args->json, EvalJson(evaluations, set.dataset).dump(2) + "\n");
+      WriteFileAtomically(args->json, JsonText(EvalJson(evaluations, set.dataset), 2) + "\n");
     if (!args->report.empty()) {
       WriteEvalReport(
           args->report, evaluations, set.dataset,

@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/model/inspect.h"
 #include "lockstep/model/model_file.h"
 
@@ -27,7 +28,7 @@ void AddInspectCommand(CLI::App& app, int& exit_code) {
     const std::shared_ptr<const ModelFile> model = LoadModelFile(args->model);
     ModelReport report = Inspect(model->model(), model->source());
     if (args->json)
-      std::cout << ToJson(report).dump(2) << "\n";
+      std::cout << JsonText(ToJson(report), 2) << "\n";
     else
       std::cout << ToText(report);
     exit_code = 0;

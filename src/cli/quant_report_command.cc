@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/eval/eval_report.h"
 #include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec_model.h"
@@ -60,7 +61,7 @@ void AddQuantReportCommand(CLI::App& app, int& /*exit_code*/) {
     QuantReport report = RunQuantReport(*model, spec, images, options);
     std::cout << QuantReportTable(report, std::min<size_t>(a->rows, 30));
     if (!a->json.empty()) {
-      std::string text = QuantReportJson(report).dump(1) + "\n";
+      std::string text = JsonText(QuantReportJson(report), 1) + "\n";
       if (a->json == "-")
         std::cout << text;
       else

@@ -15,6 +15,7 @@
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
 #include "lockstep/core/file_read.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/core/npy.h"
 #include "lockstep/engine/engine.h"
 #include "lockstep/model/model_file.h"
@@ -171,7 +172,7 @@ void Run(const RunArgs& args) {
                             {"invoke_ms", ms},
                             {"inputs", inputs_json},
                             {"outputs", outputs_json}};
-  WriteFileAtomically(out_dir / "run.json", sidecar.dump(2) + "\n");
+  WriteFileAtomically(out_dir / "run.json", JsonText(sidecar, 2) + "\n");
   PrintRun(args, info, inputs_json, ms, lines, out_dir / "run.json");
 }
 

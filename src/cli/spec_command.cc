@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec_model.h"
 
@@ -26,7 +27,7 @@ void AddSpecCommand(CLI::App& app, int& exit_code) {
   derive->add_option("--out", d->out, "write the spec here instead of standard output");
   derive->callback([d] {
     Spec s = SpecFromModel(*LoadModelFile(d->model));
-    std::string json = ToJson(s).dump(2) + "\n";
+    std::string json = JsonText(ToJson(s), 2) + "\n";
     if (d->out.empty())
       std::cout << json;
     else
@@ -61,7 +62,7 @@ void AddSpecCommand(CLI::App& app, int& exit_code) {
                                    {"found", f.found},
                                    {"consequence", f.consequence},
                                    {"fix", f.fix}});
-      std::cout << out.dump(2) << "\n";
+      std::cout << JsonText(out, 2) << "\n";
     } else if (findings.empty()) {
       std::cout << c->spec << " agrees with " << c->model << "\n";
     } else {

@@ -1,5 +1,7 @@
 #include "lockstep/core/error.h"
 
+#include "lockstep/core/utf8.h"
+
 namespace lockstep {
 namespace {
 
@@ -18,7 +20,8 @@ std::string Compose(const std::string& file, const std::string& field, const std
   if (!found.empty()) what += (what.empty() ? "found " : ", found ") + found;
   part(what);
   if (!hint.empty()) m += "; " + hint;
-  return m;
+  // What was found may be any bytes; the message goes to terminals, JSON and Python str.
+  return ValidUtf8(m);
 }
 
 }  // namespace
@@ -26,11 +29,11 @@ std::string Compose(const std::string& file, const std::string& field, const std
 Error::Error(std::string file, std::string field, std::string expected, std::string found,
              std::string hint)
     : std::runtime_error(Compose(file, field, expected, found, hint)),
-      file_(std::move(file)),
-      field_(std::move(field)),
-      expected_(std::move(expected)),
-      found_(std::move(found)) {}
+      file_(ValidUtf8(file)),
+      field_(ValidUtf8(field)),
+      expected_(ValidUtf8(expected)),
+      found_(ValidUtf8(found)) {}
 
-Error::Error(const std::string& message) : std::runtime_error(message) {}
+Error::Error(const std::string& message) : std::runtime_error(ValidUtf8(message)) {}
 
 }  // namespace lockstep

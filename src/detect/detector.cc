@@ -2,6 +2,7 @@
 #include "lockstep/detect/detector.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 #include <utility>
 
@@ -176,6 +177,13 @@ Detector Detector::Create(const std::filesystem::path& model, const Spec& spec,
 Detector Detector::Create(std::shared_ptr<const ModelFile> model, const Spec& spec,
                           const DetectorOptions& options) {
   const std::string source = model->source();
+  // The spec's own threshold is checked by ParseSpec; an override must meet the same bound (NaN
+  // would silently keep or drop every detection).
+  if (double t = options.score_threshold.value_or(0); !(t >= 0 && t <= 1)) {
+    char found[32];
+    std::snprintf(found, sizeof found, "%g", t);
+    throw Error(source, "score_threshold", "a score in 0..1", found);
+  }
   Engine engine =
       Engine::Load(std::move(model), {.threads = options.threads, .xnnpack = options.xnnpack});
   ModelInput input = ModelInputOf(engine.model(), source);

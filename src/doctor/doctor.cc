@@ -99,6 +99,7 @@ struct StageAccumulator {
     DifferenceStats& s = report.stats;
     s.elements += c.stats.elements;
     s.differing += c.stats.differing;
+    s.non_finite += c.stats.non_finite;
     s.max_abs_diff = std::max(s.max_abs_diff, c.stats.max_abs_diff);
     mean_sum += c.stats.mean_diff * double(c.stats.elements);
     abs_sum += c.stats.mean_abs_diff * double(c.stats.elements);
@@ -359,6 +360,7 @@ TensorComparison CompareOutputs(const DetectTrace& tt, const DetectTrace& dt,
     all.same_shape = all.same_shape && c.same_shape;
     all.stats.elements += c.stats.elements;
     all.stats.differing += c.stats.differing;
+    all.stats.non_finite += c.stats.non_finite;
     all.stats.max_abs_diff = std::max(all.stats.max_abs_diff, c.stats.max_abs_diff);
     mean_sum += c.stats.mean_diff * double(c.stats.elements);
     abs_sum += c.stats.mean_abs_diff * double(c.stats.elements);
@@ -535,6 +537,20 @@ std::vector<fs::path> StageTensorFiles(const DoctorInput& in) {
   return npys;
 }
 
+// NaN or ±inf where the other side has something else: never aligned, whatever the
+// fingerprints say (they cannot explain a NaN).
+void NonFiniteFindings(DoctorReport& r) {
+  for (const StageReport& s : r.stages) {
+    if (s.stats.non_finite == 0) continue;
+    r.findings.push_back(
+        {"non_finite_values", Severity::kError, "$stages." + s.stage,
+         "the same values in both pipelines",
+         std::to_string(s.stats.non_finite) + " elements NaN or infinite on one side only",
+         "the " + s.stage + " stage produces NaN or infinity in one pipeline",
+         "find where the NaN or infinity first appears (dump each stage)"});
+  }
+}
+
 // The finding for one compared stage tensor.
 Finding ExternalFinding(const fs::path& file, const std::string& stage,
                         const TensorComparison& tc) {
@@ -543,6 +559,15 @@ Finding ExternalFinding(const fs::path& file, const std::string& stage,
                 tc.stats.max_abs_diff, tc.stats.mean_diff, 100 * tc.stats.differing_share(),
                 tc.stats.elements);
   std::string where = "$stage_tensors." + file.filename().string();
+  if (tc.stats.non_finite)
+    return {"stage_tensor_non_finite",
+            Severity::kError,
+            where,
+            "lockstep's training " + stage,
+            std::to_string(tc.stats.non_finite) + " elements NaN or infinite where lockstep's " +
+                "are not (or the other infinity); " + stats,
+            "the other pipeline's " + stage + " tensor holds NaN or infinity",
+            "find where the NaN or infinity first appears in the other pipeline"};
   if (tc.equal)
     return {"stage_tensor_matches",
             Severity::kInfo,
@@ -897,6 +922,7 @@ DoctorReport RunDoctor(const DoctorInput& in) {
   else if (in.images)
     CheckWithImages(run, r);
   if (in.stage_tensors) ExternalTensors(run, r);
+  NonFiniteFindings(r);
   r.aligned = !HasErrors(r.findings);
   return r;
 }

@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <sstream>
 
+#include "lockstep/core/utf8.h"
 #include "lockstep/doctor/doctor.h"
 
 namespace lockstep {
@@ -13,6 +14,8 @@ ojson StatsJson(const DifferenceStats& s) {
   return {{"elements", s.elements},
           {"differing", s.differing},
           {"differing_share", s.differing_share()},
+          {"non_finite", s.non_finite},
+          // JSON has no infinity: null then, and non_finite says why.
           {"max_abs_diff", s.max_abs_diff},
           {"mean_diff", s.mean_diff},
           {"mean_abs_diff", s.mean_abs_diff}};
@@ -50,7 +53,7 @@ std::string Pct(double fraction) {
 std::string Short(std::string s, size_t n) {
   if (s.size() <= n) return s;
   size_t cut = s.rfind(' ', n - 4);
-  if (cut == std::string::npos || cut < n / 2) cut = n - 4;
+  if (cut == std::string::npos || cut < n / 2) cut = Utf8Boundary(s, n - 4);
   return s.substr(0, cut) + " ...";
 }
 
@@ -189,7 +192,9 @@ void WriteStages(std::ostream& o, const DoctorReport& r) {
   for (const StageReport& s : r.stages)
     if (s.stage == r.first_divergence) {
       o << "first divergence: " << s.stage << " (" << s.images_differing << "/" << s.images
-        << " images, max abs diff " << s.stats.max_abs_diff << ")";
+        << " images, max abs diff " << s.stats.max_abs_diff;
+      if (s.stats.non_finite) o << ", " << s.stats.non_finite << " NaN/inf elements";
+      o << ")";
       if (!s.fingerprints.empty()) o << ": " << s.fingerprints.front().description;
       o << "\n";
     }

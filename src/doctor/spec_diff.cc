@@ -1,4 +1,5 @@
 #include "lockstep/doctor/spec_diff.h"
+#include "lockstep/core/json_text.h"
 
 #include <algorithm>
 #include <map>
@@ -149,7 +150,7 @@ Spec WithTrainingUnits(const Spec& deployed, const Spec& training,
   }
   try {
     return ParseSpec(
-        nlohmann::json::parse(b.dump()),
+        nlohmann::json::parse(JsonText(b)),
         "deployed spec with " + std::to_string(units.size()) + " unit(s) from training");
   } catch (const Error& e) {
     std::string names;

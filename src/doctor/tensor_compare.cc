@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "doctor/fingerprint.h"
 #include "lockstep/core/error.h"
@@ -164,19 +165,30 @@ DifferenceStats Statistics(const Aligned& a) {
   DifferenceStats s;
   s.elements = a.ref.size();
   double sum = 0, sum_abs = 0;
+  size_t finite = 0;
   bool exact = a.ref_integer && a.other_integer;
   for (size_t i = 0; i < a.ref.size(); ++i) {
-    double d = a.other[i] - a.ref[i], ad = std::abs(d);
+    double r = a.ref[i], o = a.other[i];
+    if (!std::isfinite(r) || !std::isfinite(o)) {
+      // A tolerance relative to inf would swallow any difference, and NaN compares false.
+      if (r == o) continue;  // the same infinity
+      ++s.differing;
+      ++s.non_finite;
+      s.max_abs_diff = std::numeric_limits<double>::infinity();
+      continue;
+    }
+    double d = o - r, ad = std::abs(d);
     // Floats from two programs may differ in the last bit; that is not a divergence.
-    double tol = exact ? 0 : 1e-6 * std::max({1.0, std::abs(a.ref[i]), std::abs(a.other[i])});
-    if (ad > tol || std::isnan(d)) ++s.differing;
+    double tol = exact ? 0 : 1e-6 * std::max({1.0, std::abs(r), std::abs(o)});
+    if (ad > tol) ++s.differing;
     sum += d;
     sum_abs += ad;
+    ++finite;
     s.max_abs_diff = std::max(s.max_abs_diff, ad);
   }
-  if (s.elements) {
-    s.mean_diff = sum / double(s.elements);
-    s.mean_abs_diff = sum_abs / double(s.elements);
+  if (finite) {
+    s.mean_diff = sum / double(finite);
+    s.mean_abs_diff = sum_abs / double(finite);
   }
   return s;
 }
@@ -243,6 +255,8 @@ TensorComparison CompareTensors(const TensorData& reference, const TensorData& o
   out.stats = Statistics(a);
   out.equal = out.same_shape && out.stats.differing == 0;
   if (out.stats.differing == 0) return out;
+  // The hypotheses fit values; a NaN or an infinity fits none and would poison the fits.
+  if (out.stats.non_finite) return out;
 
   std::vector<Candidate> found;
   fingerprint::ValueHypotheses(a, context, found);

@@ -9,6 +9,8 @@
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
 #include "lockstep/core/file_read.h"
+#include "lockstep/core/json_text.h"
+#include "lockstep/core/utf8.h"
 
 namespace lockstep {
 namespace {
@@ -19,20 +21,11 @@ std::string ReadText(const std::filesystem::path& path) {
   return ReadFileText(path, kMaxJsonFileBytes, "a readable JSON file");
 }
 
-Json Parse(std::string_view text, const std::string& source) {
-  try {
-    return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
-    throw Error(source, "", "valid JSON", e.what());
-  }
-}
+Json Parse(std::string_view text, const std::string& source) { return ParseJsonText(text, source); }
 
 std::string Found(const Json& value) {
-  if (value.is_number() || value.is_boolean()) return value.dump();
-  if (value.is_string()) {
-    std::string s = value.get<std::string>();
-    return "\"" + (s.size() > 40 ? s.substr(0, 40) + "..." : s) + "\"";
-  }
+  if (value.is_number() || value.is_boolean()) return JsonText(value);
+  if (value.is_string()) return Quoted(value.get<std::string>(), 40);
   return std::string("a ") + value.type_name();
 }
 
@@ -59,7 +52,7 @@ class Fields {
   double Number(const char* key) const { return NumberAt(Get(key), Path(key)); }
   double NonNegative(const char* key) const {
     double value = Number(key);
-    if (value < 0) throw Error(source_, Path(key), "a number >= 0", Get(key).dump());
+    if (value < 0) throw Error(source_, Path(key), "a number >= 0", JsonText(Get(key)));
     return value;
   }
   std::string String(const char* key) const {
@@ -77,8 +70,8 @@ class Fields {
     }
     XywhBox box{NumberAt(v[0], path + "[0]"), NumberAt(v[1], path + "[1]"),
                 NumberAt(v[2], path + "[2]"), NumberAt(v[3], path + "[3]")};
-    if (box.width < 0) throw Error(source_, path + "[2]", "a width >= 0", v[2].dump());
-    if (box.height < 0) throw Error(source_, path + "[3]", "a height >= 0", v[3].dump());
+    if (box.width < 0) throw Error(source_, path + "[2]", "a width >= 0", JsonText(v[2]));
+    if (box.height < 0) throw Error(source_, path + "[3]", "a height >= 0", JsonText(v[3]));
     return box;
   }
   std::string Path(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
@@ -87,7 +80,7 @@ class Fields {
   double NumberAt(const Json& v, const std::string& path) const {
     if (!v.is_number()) throw Error(source_, path, "a number", Found(v));
     double value = v.get<double>();
-    if (!std::isfinite(value)) throw Error(source_, path, "a finite number", v.dump());
+    if (!std::isfinite(value)) throw Error(source_, path, "a finite number", JsonText(v));
     return value;
   }
 
@@ -245,7 +238,7 @@ std::string CocoResultsJson(const std::vector<CocoDetection>& detections) {
                    {"bbox", {d.bbox.x, d.bbox.y, d.bbox.width, d.bbox.height}},
                    {"score", d.score}});
   }
-  return out.dump();
+  return JsonText(out);
 }
 
 void WriteCocoResults(const std::filesystem::path& path,
@@ -270,7 +263,7 @@ std::string CocoDatasetJson(const CocoDataset& dataset) {
   for (const CocoCategory& c : dataset.categories)
     categories.push_back({{"id", c.id}, {"name", c.name}});
   Json root = {{"images", images}, {"annotations", annotations}, {"categories", categories}};
-  return root.dump();
+  return JsonText(root);
 }
 
 void WriteCocoDataset(const std::filesystem::path& path, const CocoDataset& dataset) {

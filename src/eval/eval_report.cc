@@ -1,4 +1,5 @@
 #include "lockstep/eval/eval_report.h"
+#include "lockstep/core/json_text.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -160,7 +161,7 @@ void WriteEvalReport(const std::filesystem::path& dir,
          << "<figure><img src=\"" << stem << "_pr.svg\" alt=\"precision-recall curves\">"
          << "</figure>\n<figure><img src=\"" << stem << "_ap.svg\" alt=\"AP per category\">"
          << "</figure>\n</div>\n<details><summary>spec</summary><pre>"
-         << XmlEscape(e.spec_json.dump(2)) << "</pre></details>\n";
+         << XmlEscape(JsonText(e.spec_json, 2)) << "</pre></details>\n";
   }
   html << "</body>\n</html>\n";
   WriteFileAtomically(dir / "index.html", html.str());

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "lockstep/core/utf8.h"
+
 namespace lockstep {
 namespace {
 
@@ -302,7 +304,9 @@ std::vector<std::pair<std::string, size_t>> CountByName(const std::vector<std::s
 // Converter tensor names can run to hundreds of characters; the text keeps their ends.
 std::string Short(const std::string& name, size_t limit = 60) {
   if (name.size() <= limit) return name;
-  return name.substr(0, limit / 2 - 2) + "..." + name.substr(name.size() - (limit / 2 - 1));
+  // Both cuts on character boundaries: a name may be UTF-8.
+  return name.substr(0, Utf8Boundary(name, limit / 2 - 2)) + "..." +
+         name.substr(Utf8Boundary(name, name.size() - (limit / 2 - 1)));
 }
 
 nlohmann::json IoJson(const std::vector<EdgeTpuIoTensor>& ts) {

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "lockstep/core/error.h"
+#include "lockstep/core/utf8.h"
 
 namespace lockstep {
 namespace {
@@ -185,7 +186,7 @@ void TensorLines(std::ostringstream& out, const char* what, const std::vector<Te
   out << what << " " << ts.size() << "\n";
   for (size_t i = 0; i < ts.size() && i < kShown; ++i) {
     const TensorReport& t = ts[i];
-    std::string name = t.name.size() > 40 ? t.name.substr(0, 37) + "..." : t.name;
+    std::string name = t.name.size() > 40 ? Utf8Prefix(t.name, 37) : t.name;
     out << "  [" << t.index << "] " << name << "  " << DTypeName(t.dtype) << " [" << Join(t.shape)
         << "]" << (t.shape.empty() ? " (set at run time)" : "") << "  " << QuantText(t.quantization)
         << "\n";
@@ -230,7 +231,7 @@ void MetadataLines(std::ostringstream& out, const ModelReport& r) {
     return;
   }
   const ModelMetadata& m = *r.metadata;
-  out << "\"" << (m.name.size() > 60 ? m.name.substr(0, 57) + "..." : m.name) << "\"";
+  out << "\"" << (m.name.size() > 60 ? Utf8Prefix(m.name, 57) : m.name) << "\"";
   if (!m.version.empty()) out << " version " << m.version;
   out << "\n";
   for (size_t i = 0; i < m.inputs.size() && i < 4; ++i)

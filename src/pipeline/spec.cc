@@ -5,6 +5,8 @@
 
 #include "lockstep/core/error.h"
 #include "lockstep/core/file_read.h"
+#include "lockstep/core/json_text.h"
+#include "lockstep/core/utf8.h"
 
 namespace lockstep {
 namespace {
@@ -66,11 +68,8 @@ constexpr Names<Decoder, 4> kDecoder{{{{Decoder::kTflitePostprocess, "tflite_pos
                                        {Decoder::kYolov5, "yolov5"},
                                        {Decoder::kYolov8, "yolov8"}}}};
 
-std::string Describe(const json& v) {
-  std::string d = v.dump();
-  if (d.size() > 60) d = d.substr(0, 57) + "...";
-  return d;
-}
+// Bounded in length and depth (a value may be nested arbitrarily deep), valid UTF-8.
+std::string Describe(const json& v) { return JsonSnippet(v, 57); }
 
 std::string TypeName(const json& v) {
   switch (v.type()) {
@@ -102,8 +101,8 @@ class Reader {
     if (obj_)
       for (auto& [k, v] : obj_->items())
         if (!known_.count(k))
-          problems_.push_back(path_ + "." + k + ": expected one of the fields " + List() +
-                              ", found an unknown field");
+          problems_.push_back(path_ + "." + Utf8Prefix(k, 40) + ": expected one of the fields " +
+                              List() + ", found an unknown field");
   }
 
   const json* Get(const std::string& key) const {
@@ -535,15 +534,12 @@ Spec ParseSpec(const json& root, const std::string& source) {
   return spec;
 }
 
+Spec ParseSpecText(std::string_view text, const std::string& source) {
+  return ParseSpec(ParseJsonText(text, source), source);
+}
+
 Spec ReadSpecFile(const std::string& path) {
-  const std::string text = ReadFileText(path, kMaxSpecFileBytes, "a pipeline spec (JSON)");
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw Error(path, "JSON syntax", "valid JSON", std::string(e.what()).substr(0, 200));
-  }
-  return ParseSpec(j, path);
+  return ParseSpecText(ReadFileText(path, kMaxSpecFileBytes, "a pipeline spec (JSON)"), path);
 }
 
 nlohmann::ordered_json ToJson(const Spec& s) {

@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "lockstep/core/error.h"
+#include "lockstep/core/utf8.h"
 #include "lockstep/eval/category_map.h"
 #include "lockstep/run/coco_results.h"
 #include "lockstep/run/detector_pool.h"
@@ -66,7 +67,15 @@ EvalSet LoadEvalSet(const fs::path& annotations, const fs::path& images, size_t 
   if (n == 0) throw Error(annotations.string(), "images", "at least one image", "none");
   for (size_t i = 0; i < n; ++i) {
     const CocoImage& image = all.images[i];
-    fs::path file = images / image.file_name;
+    // A name from the annotations file must not lead out of --images.
+    fs::path name(image.file_name);
+    bool escapes =
+        name.empty() || name.has_root_path() ||
+        std::any_of(name.begin(), name.end(), [](const fs::path& p) { return p == ".."; });
+    if (escapes)
+      throw Error(annotations.string(), "images[" + std::to_string(i) + "].file_name",
+                  "a file name relative to --images, without \"..\"", Quoted(image.file_name, 60));
+    fs::path file = images / name;
     if (!fs::is_regular_file(file, ec))
       throw Error(file.string(), "images[" + std::to_string(i) + "].file_name",
                   "the annotated image in " + images.string(), "no such file",

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "lockstep/core/error.h"
@@ -327,6 +328,44 @@ TEST(DoctorEmpirical, StageTensorsFromElsewhereAreExplained) {
   // A file whose name says no stage is bad input.
   WriteNpyFile(boxes, dir / (name + ".logits.npy"));
   EXPECT_THROW(RunDoctor(in), Error);
+}
+
+// A stage tensor of infinities or NaNs is no match, and the doctor does not call it aligned.
+TEST(DoctorEmpirical, NonFiniteStageTensorsAreNeverAligned) {
+  Assets a = Find();
+  if (a.model.empty()) GTEST_SKIP() << "no shared assets";
+  const fs::path scratch = testing::ScratchDir();
+  fs::path images = FewImages(a, 1, scratch);
+  const std::string name = "000000000009.jpg";
+  Spec training = ParseSpec(testing::CocoSsdV1TrainingSpec(), "t");
+  Detector train = Detector::Create(a.model, training, {.score_threshold = 0.3});
+  DetectTrace trace;
+  train.Detect(DecodeImageFile(images / name), &trace);
+  TensorData normalized;
+  for (const Stage& x : trace.stages)
+    if (x.name == "normalized") normalized = x.data;
+  ASSERT_FALSE(normalized.bytes.empty());
+  fs::path dir = scratch / "tensors";
+  fs::create_directories(dir);
+  DoctorInput in = Input(a, testing::CocoSsdV1TrainingSpec(), testing::CocoSsdV1TrainingSpec());
+  in.images = images;
+  in.stage_tensors = dir;
+  for (float bad : {std::numeric_limits<float>::infinity(), std::nanf("")}) {
+    TensorData other = normalized;
+    for (float& v : other.as<float>()) v = bad;
+    WriteNpyFile(other, dir / (name + ".normalized.npy"));
+    DoctorReport r = RunDoctor(in);
+    ASSERT_EQ(r.external.size(), 1u);
+    const TensorComparison& c = r.external[0].comparison;
+    EXPECT_FALSE(c.equal) << bad;
+    EXPECT_EQ(c.stats.non_finite, c.stats.elements) << bad;
+    EXPECT_FALSE(r.aligned) << bad;
+    bool named = false;
+    for (const Finding& f : r.findings)
+      named = named || (f.code == "stage_tensor_non_finite" && f.severity == Severity::kError);
+    EXPECT_TRUE(named) << bad;
+    EXPECT_NE(DoctorSummary(r).find("MISALIGNED"), std::string::npos) << bad;
+  }
 }
 
 }  // namespace

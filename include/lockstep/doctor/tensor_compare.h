@@ -19,10 +19,14 @@ std::string_view Name(StageKind kind);
 
 struct DifferenceStats {
   size_t elements = 0;
-  size_t differing = 0;  // elements whose values differ
+  size_t differing = 0;  // elements whose values differ (non_finite ones included)
   double max_abs_diff = 0;
-  double mean_diff = 0;  // mean of (other - reference), signed
+  double mean_diff = 0;  // mean of (other - reference) over the finite pairs, signed
   double mean_abs_diff = 0;
+  // Differing elements where either side is NaN or ±inf: NaN never equals anything, inf only
+  // the same inf. They are left out of the means; max_abs_diff is then +inf. (Last, so that
+  // aggregate initializers of the fields above keep their meaning.)
+  size_t non_finite = 0;
   double differing_share() const { return elements ? double(differing) / double(elements) : 0; }
 };
 

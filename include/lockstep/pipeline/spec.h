@@ -187,6 +187,9 @@ struct Spec {
 // Parses and validates a spec. Every problem (unknown field, wrong type, out-of-range value,
 // contradictory fields) is collected with its JSON path; if any, one Error lists them all.
 Spec ParseSpec(const nlohmann::json& json, const std::string& source);
+// JSON text to a spec: the text's own problems (syntax, depth, duplicate keys, numbers beyond
+// double range) and the spec's, each naming `source` and the JSON path.
+Spec ParseSpecText(std::string_view text, const std::string& source);
 Spec ReadSpecFile(const std::string& path);
 // Fields in the order of the data flow (schema first).
 nlohmann::ordered_json ToJson(const Spec& spec);
