@@ -5,6 +5,7 @@
 #include <span>
 
 #include "lockstep/core/error.h"
+#include "lockstep/core/json_text.h"
 #include "lockstep/model/edgetpu_check.h"
 #include "lockstep/model/inspect.h"
 #include "lockstep/model/model_io.h"
@@ -33,9 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Either([&] {
     lockstep::ModelReport r = lockstep::Inspect(model, "fuzz.tflite");
     (void)lockstep::ToText(r);
-    (void)lockstep::ToJson(r).dump();
+    (void)lockstep::JsonText(lockstep::ToJson(r));
   });
-  Either([&] { (void)lockstep::ToJson(lockstep::CheckEdgeTpu(model, "fuzz.tflite")).dump(); });
+  Either([&] {
+    (void)lockstep::JsonText(lockstep::ToJson(lockstep::CheckEdgeTpu(model, "fuzz.tflite")));
+  });
   Either([&] {
     lockstep::Spec spec = lockstep::SpecFromModel(model, "fuzz.tflite");
     (void)lockstep::CheckSpec(spec, model, "fuzz.tflite");

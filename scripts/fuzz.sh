@@ -21,7 +21,7 @@ py=/usr/bin/python3
 missing=()
 for p in clang-16 libclang-rt-16-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
+done || true
 if ((${#missing[@]})); then
   echo "fuzz: installing ${missing[*]}" >&2
   sudo=""
@@ -50,6 +50,10 @@ if [ -d "$assets" ]; then
     -size -48k -exec cp {} "$seeds/image/" \;
 fi
 
+# Stack traces with function names and lines.
+for s in llvm-symbolizer-16 llvm-symbolizer; do
+  command -v "$s" >/dev/null && export ASAN_SYMBOLIZER_PATH=$(command -v "$s") && break
+done || true
 status=0
 mkdir -p "$build/findings"
 printf '%-16s %12s %8s %8s  %s\n' target executions cov ft result
@@ -79,5 +83,5 @@ for t in "${targets[@]}"; do
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   printf '%-16s %12s %8s %8s  %s\n' "$t" "${runs:-?}" "${cov:-?}" "${ft:-?}" "$result"
   [ "$result" = ok ] || grep -m3 -E 'ERROR|runtime error|uncaught|deadly|Timeout|out-of-memory' "$log" >&2 || true
-done
+done || true
 exit $status
