@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <system_error>
+#include <type_traits>
 
 #include "lockstep/core/atomic_file.h"
 #include "lockstep/core/error.h"
@@ -367,7 +369,22 @@ std::string Str(const flatbuffers::String* s) { return s ? s->str() : std::strin
 
 template <typename T, typename U = T>
 std::vector<U> Vec(const flatbuffers::Vector<T>* v) {
-  return v ? std::vector<U>(v->begin(), v->end()) : std::vector<U>();
+  if (!v) return {};
+  if constexpr (std::is_arithmetic_v<T>) {
+    // The verifier checks a vector's length field, not its elements' alignment: an int64
+    // vector may start at any 4-byte boundary, so elements are copied bytewise (found by
+    // fuzz_model; the host is little-endian, as the file).
+    std::vector<U> out(v->size());
+    const uint8_t* bytes = v->Data();
+    for (size_t i = 0; i < out.size(); ++i) {
+      T x;
+      std::memcpy(&x, bytes + i * sizeof(T), sizeof(T));
+      out[i] = static_cast<U>(x);
+    }
+    return out;
+  } else {
+    return std::vector<U>(v->begin(), v->end());
+  }
 }
 
 std::string Printable(std::span<const uint8_t> b) {
