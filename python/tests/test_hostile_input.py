@@ -91,17 +91,16 @@ IMAGES = ["images/coral/cat.bmp", "images/dog_vs_cat/image2.jpg",
           "datasets/coco128/train2017/000000000086.jpg", "images/tflite_support/sparrow.png"]
 
 
-def test_one_detector_shared_by_eight_threads_gives_the_single_threaded_results():
-    images = [str(asset(i)) for i in IMAGES]
-    detector = lockstep.Detector(asset(SSD_V1), score_threshold=0.1)
-    expected = {image: detector.detect(image).to_dict() for image in images}
+def on_eight_threads(call, count):
+    """Runs call(i) for 12 indices per thread on 8 threads (i cycling through range(count));
+    returns the (i, result) pairs; any exception on a thread fails the test."""
     failures, results = [], []
 
     def work(offset):
         try:
             for k in range(12):
-                image = images[(offset + k) % len(images)]
-                results.append((image, detector.detect(image).to_dict()))
+                i = (offset + k) % count
+                results.append((i, call(i)))
         except Exception as e:  # noqa: BLE001 - reported below, not swallowed
             failures.append(repr(e))
 
@@ -112,8 +111,15 @@ def test_one_detector_shared_by_eight_threads_gives_the_single_threaded_results(
         t.join()
     assert failures == []
     assert len(results) == 8 * 12
-    for image, found in results:
-        assert found == expected[image]
+    return results
+
+
+def test_one_detector_shared_by_eight_threads_gives_the_single_threaded_results():
+    images = [str(asset(i)) for i in IMAGES]
+    detector = lockstep.Detector(asset(SSD_V1), score_threshold=0.1)
+    expected = [detector.detect(image).to_dict() for image in images]
+    for i, found in on_eight_threads(lambda i: detector.detect(images[i]).to_dict(), len(images)):
+        assert found == expected[i]
 
 
 def test_one_engine_shared_by_eight_threads_gives_the_single_threaded_outputs():
@@ -121,22 +127,5 @@ def test_one_engine_shared_by_eight_threads_gives_the_single_threaded_outputs():
     engine = lockstep.Engine(model)
     inputs = [lockstep.preprocess(asset(i), None, model).tensor for i in IMAGES]
     expected = [engine.run(t) for t in inputs]
-    failures, results = [], []
-
-    def work(offset):
-        try:
-            for k in range(12):
-                i = (offset + k) % len(inputs)
-                results.append((i, engine.run(inputs[i])))
-        except Exception as e:  # noqa: BLE001 - reported below, not swallowed
-            failures.append(repr(e))
-
-    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert failures == []
-    assert len(results) == 8 * 12
-    for i, outputs in results:
+    for i, outputs in on_eight_threads(lambda i: engine.run(inputs[i]), len(inputs)):
         assert all(np.array_equal(a, b) for a, b in zip(outputs, expected[i]))
