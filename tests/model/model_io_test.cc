@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -216,6 +217,58 @@ TEST(ModelIo, ZipBombEntriesAreListedNotExpanded) {
               std::string::npos)
         << e.what();
   }
+}
+
+// A valid file may place an int64 vector at a 4-byte boundary that is not an 8-byte one (the
+// verifier checks only the length field's alignment); found by fuzz_model. The writer always
+// aligns, so the file is patched: zero_point is pointed into the `min` vector's data, where a
+// length of 1 and 8 value bytes start at an odd multiple of 4. The sanitizer build (alignment
+// checks) fails here if the reader dereferences an int64 in place.
+TEST(ModelIo, MisalignedInt64VectorIsReadBytewise) {
+  const float kMarks[4] = {1.25f, 2.5f, 3.75f, 5.0f};
+  Model m;
+  m.buffers.emplace_back();
+  Tensor t;
+  t.name = "q";
+  t.dtype = DType::kUInt8;
+  t.shape = {1};
+  t.quantization = Quantization{{0.5f}, {-77}, 0, {kMarks, kMarks + 4}, {}};
+  m.subgraphs.emplace_back();
+  m.subgraphs[0].tensors.push_back(t);
+  std::vector<uint8_t> bytes = WriteModel(m);
+  auto u32 = [&](size_t at) {
+    uint32_t v;
+    std::memcpy(&v, bytes.data() + at, 4);
+    return v;
+  };
+  auto find = [&](const void* pattern, size_t n) {
+    auto* p = static_cast<const uint8_t*>(pattern);
+    auto it = std::search(bytes.begin(), bytes.end(), p, p + n);
+    return it == bytes.end() ? size_t{0} : static_cast<size_t>(it - bytes.begin());
+  };
+  size_t min_data = find(kMarks, sizeof kMarks);
+  const int64_t old_zp = -77;
+  size_t zp_length = find(&old_zp, 8) - 4;
+  ASSERT_GT(min_data, 0u);
+  ASSERT_GT(zp_length, 4u);
+  size_t field = 0;  // the zero_point field: a uoffset pointing at the old vector
+  for (size_t at = 0; at + 4 <= bytes.size(); at += 4)
+    if (at + u32(at) == zp_length) field = at;
+  ASSERT_GT(field, 0u);
+  // New vector: length at the first `min` slot whose next slot is 4 mod 8.
+  size_t length_at = min_data % 8 == 0 ? min_data : min_data + 4;
+  ASSERT_EQ((length_at + 4) % 8, 4u);
+  const uint32_t one = 1;
+  const int64_t zp = 0x0102030405060708;
+  std::memcpy(bytes.data() + length_at, &one, 4);
+  std::memcpy(bytes.data() + length_at + 4, &zp, 8);
+  const uint32_t rel = static_cast<uint32_t>(length_at - field);
+  std::memcpy(bytes.data() + field, &rel, 4);
+
+  std::vector<uint8_t> aligned(bytes.begin(), bytes.end());  // malloc: 16-byte aligned
+  Model back = ReadModel(aligned, "patched.tflite");
+  ASSERT_TRUE(back.subgraphs[0].tensors[0].quantization.has_value());
+  EXPECT_EQ(back.subgraphs[0].tensors[0].quantization->zero_point, std::vector<int64_t>{zp});
 }
 
 TEST(ModelIo, OperatorNames) {
