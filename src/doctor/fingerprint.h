@@ -30,6 +30,9 @@ struct Candidate {
   double agreement = 0;  // share of elements within tolerance after the transformation
   double residual = 0;   // max abs difference after the transformation, in the stage's units
   int rank = 0;          // tie-breaker: lower is more specific
+  // The reference with this cause applied, aligned like Aligned::ref (empty when the hypothesis
+  // cannot produce it): what is left after it is `other` against this, fingerprinted again.
+  std::vector<double> transformed;
 };
 
 // Values of any numeric tensor as doubles; throws lockstep::Error for other dtypes.
