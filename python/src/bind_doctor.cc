@@ -272,13 +272,17 @@ void BindRunDoctor(py::module_& m) {
       [](const py::handle& model, const py::handle& training, const py::handle& deployed,
          const py::handle& images, const py::handle& annotations, size_t max_images,
          const py::handle& stage_tensors, size_t sample_images, bool attribution, bool what_ifs,
-         int threads) {
+         int threads, double min_agreement, double max_ap_drop) {
         DoctorInput in;
         in.model = RequirePath(model, "model");
         in.training = AsSpec(training, "training spec");
-        in.deployed = AsSpec(deployed, "deployed spec");
         if (auto p = SpecFileName(training)) in.training_source = *p;
-        if (auto p = SpecFileName(deployed)) in.deployed_source = *p;
+        if (!deployed.is_none()) {
+          in.deployed = AsSpec(deployed, "deployed spec");
+          if (auto p = SpecFileName(deployed)) in.deployed_source = *p;
+        }
+        in.gate.min_agreement = min_agreement;
+        in.gate.max_ap_drop = max_ap_drop;
         in.images = OptionalPath(images, "images");
         in.annotations = OptionalPath(annotations, "annotations");
         in.max_images = max_images;
@@ -290,15 +294,20 @@ void BindRunDoctor(py::module_& m) {
         py::gil_scoped_release unlocked;
         return RunDoctor(in);
       },
-      py::arg("model"), py::arg("training"), py::arg("deployed"), py::arg("images") = py::none(),
-      py::arg("annotations") = py::none(), py::arg("max_images") = 0,
-      py::arg("stage_tensors") = py::none(), py::arg("sample_images") = 3,
-      py::arg("attribution") = true, py::arg("what_ifs") = true, py::arg("threads") = 1,
+      py::arg("model"), py::arg("training"), py::arg("deployed") = py::none(),
+      py::arg("images") = py::none(), py::arg("annotations") = py::none(),
+      py::arg("max_images") = 0, py::arg("stage_tensors") = py::none(),
+      py::arg("sample_images") = 3, py::arg("attribution") = true, py::arg("what_ifs") = true,
+      py::arg("threads") = 1, py::arg("min_agreement") = GateOptions{}.min_agreement,
+      py::arg("max_ap_drop") = GateOptions{}.max_ap_drop,
       "Is it the model or the pipeline? Checks the training and deployed specs against each "
       "other and the model; with images, runs both stage by stage and names the first stage "
-      "that diverges; with annotations, what it costs in COCO AP and which field explains it; "
-      "with stage_tensors (a folder of <image file name>.<stage>.npy), explains another "
-      "pipeline's tensors. As `lockstep doctor`.");
+      "that diverges; with annotations, what it costs in COCO AP and which field explains it. "
+      "A difference is an error when its measured cost passes the gate (detection agreement "
+      "below min_agreement, or an AP drop above max_ap_drop, both fractions). With "
+      "stage_tensors (a folder of <image file name>.<stage>.npy dumped by the deployed "
+      "pipeline), explains them against the training spec; deployed may then be None. As "
+      "`lockstep doctor`.");
 }
 
 #endif

@@ -229,24 +229,44 @@ ImageDetections Detector::Detect(const Image& decoded, DetectTrace* trace) {
   Preprocessed p = Preprocess(decoded, s.spec, s.input, {.trace = trace != nullptr});
   if (s.reinterpret_8bit) p.tensor.dtype = s.input.dtype;  // the bytes as they are
   s.engine.SetInput(0, p.tensor, s.source);
-  s.engine.Invoke();
-  const std::vector<TensorView> outputs = s.engine.outputs();
   if (trace) {
     trace->stages = std::move(p.trace);
     trace->input = p.tensor;
+  }
+  return InvokeAndDecode(p.transform, decoded.width, decoded.height, trace);
+}
+
+ImageDetections Detector::DetectInput(const TensorData& input, const Transform& transform,
+                                      int width, int height, const std::string& source) {
+  State& s = *state_;
+  const TensorView v = s.engine.input(0);
+  // Another pipeline's tensor may lack the batch axis; its values and their order must match.
+  if (input.dtype != v.dtype || input.bytes.size() != v.bytes.size())
+    throw Error(source, "model input", DescribeTensor(v.dtype, v.shape),
+                DescribeTensor(input.dtype, input.shape), "feed the tensor the model takes");
+  s.engine.SetInput(0, input.bytes, source);
+  return InvokeAndDecode(transform, width, height, nullptr);
+}
+
+ImageDetections Detector::InvokeAndDecode(const Transform& transform, int width, int height,
+                                          DetectTrace* trace) {
+  State& s = *state_;
+  s.engine.Invoke();
+  const std::vector<TensorView> outputs = s.engine.outputs();
+  if (trace) {
     trace->outputs.clear();
     for (size_t i = 0; i < outputs.size(); ++i) trace->outputs.push_back(s.engine.CopyOutput(i));
   }
   ImageDetections result;
-  result.width = decoded.width;
-  result.height = decoded.height;
-  result.transform = p.transform;
+  result.width = width;
+  result.height = height;
+  result.transform = transform;
   if (s.yolo) {
     for (const Detection& d : DecodeYolo(outputs[0], *s.yolo, s.source))
       if (d.score >= s.score_threshold)
         result.detections.push_back({d.class_index, LabelOf(s.labels.labels, d.class_index),
                                      d.score,
-                                     NormalizedToSourcePixels(d.box, p.transform, s.clamp)});
+                                     NormalizedToSourcePixels(d.box, transform, s.clamp)});
     return result;
   }
   PostprocessOutputs raw;
@@ -259,9 +279,8 @@ ImageDetections Detector::Detect(const Image& decoded, DetectTrace* trace) {
     raw = ReadPostprocessOutputs(outputs, *s.roles, s.source);
   }
 
-  const Transform& t = p.transform;
   for (const Detection& d : ToDetections(raw, float(s.score_threshold))) {
-    const Box box = NormalizedToSourcePixels(d.box, t, s.clamp);
+    const Box box = NormalizedToSourcePixels(d.box, transform, s.clamp);
     result.detections.push_back(
         {d.class_index, LabelOf(s.labels.labels, d.class_index), d.score, box});
   }

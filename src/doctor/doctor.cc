@@ -13,6 +13,9 @@
 #include <optional>
 
 #include "doctor/doctor_checks.h"
+#include "doctor/doctor_common.h"
+#include "doctor/doctor_gate.h"
+#include "doctor/stage_tensors.h"
 #include "lockstep/core/error.h"
 #include "lockstep/core/npy.h"
 #include "lockstep/detect/output_roles.h"
@@ -24,118 +27,13 @@ namespace lockstep {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Images whose differing tensors go through CompareTensors' fingerprints (each hypothesis
-// re-runs part of a pipeline); later images only count as differing or not.
-constexpr size_t kFingerprintedImages = 8;
-
-// ---- detection agreement ----------------------------------------------------------------
-
-struct AgreementSums {
-  DetectionAgreement a;
-  double score_delta_sum = 0, iou_sum = 0;
-  size_t changed = 0;  // matched pairs whose score or box moved
-  void Add(const std::vector<PixelDetection>& training, const std::vector<PixelDetection>& deployed,
-           double iou_threshold, double score_threshold) {
-    std::vector<const PixelDetection*> t, d;
-    for (const auto& x : training)
-      if (x.score >= score_threshold) t.push_back(&x);
-    for (const auto& x : deployed)
-      if (x.score >= score_threshold) d.push_back(&x);
-    std::stable_sort(t.begin(), t.end(), [](auto* x, auto* y) { return x->score > y->score; });
-    a.training += t.size();
-    a.deployed += d.size();
-    std::vector<bool> used(d.size(), false);
-    for (const PixelDetection* x : t) {
-      size_t best = d.size();
-      double best_iou = iou_threshold;
-      for (size_t j = 0; j < d.size(); ++j) {
-        if (used[j] || d[j]->class_index != x->class_index) continue;
-        double iou = Iou(x->box, d[j]->box);
-        if (iou >= best_iou) best = j, best_iou = iou;
-      }
-      if (best == d.size()) continue;
-      used[best] = true;
-      ++a.matched;
-      double delta = std::abs(double(x->score) - double(d[best]->score));
-      score_delta_sum += delta;
-      iou_sum += best_iou;
-      a.max_abs_score_delta = std::max(a.max_abs_score_delta, delta);
-      if (delta > 1e-6 || best_iou < 1 - 1e-9) ++changed;
-    }
-  }
-  DetectionAgreement Result() const {
-    DetectionAgreement r = a;
-    if (r.matched) {
-      r.mean_abs_score_delta = score_delta_sum / double(r.matched);
-      r.mean_iou = iou_sum / double(r.matched);
-    }
-    return r;
-  }
-};
-
-DetectionAgreement Agreement(const std::vector<ImageDetections>& training,
-                             const std::vector<ImageDetections>& other, const DoctorInput& in) {
-  AgreementSums sums;
-  for (size_t i = 0; i < training.size() && i < other.size(); ++i)
-    sums.Add(training[i].detections, other[i].detections, in.agreement_iou,
-             in.agreement_score_threshold);
-  return sums.Result();
-}
-
-// ---- stage reports ------------------------------------------------------------------------
-
-struct StageAccumulator {
-  StageReport report;
-  size_t fingerprinted = 0;
-  std::map<std::string, size_t> votes;  // fingerprint code → images naming it first
-  std::map<std::string, Fingerprint> examples;
-  double mean_sum = 0, abs_sum = 0;
-
-  void Add(const TensorComparison& c) {
-    ++report.images;
-    if (c.equal) return;
-    ++report.images_differing;
-    DifferenceStats& s = report.stats;
-    s.elements += c.stats.elements;
-    s.differing += c.stats.differing;
-    s.non_finite += c.stats.non_finite;
-    s.max_abs_diff = std::max(s.max_abs_diff, c.stats.max_abs_diff);
-    mean_sum += c.stats.mean_diff * double(c.stats.elements);
-    abs_sum += c.stats.mean_abs_diff * double(c.stats.elements);
-    if (!c.fingerprints.empty()) {
-      ++votes[c.fingerprints.front().code];
-      examples.emplace(c.fingerprints.front().code, c.fingerprints.front());
-    }
-  }
-  void AddUnfingerprinted(bool equal) {
-    ++report.images;
-    if (!equal) ++report.images_differing;
-  }
-  StageReport Finish() {
-    if (report.stats.elements) {
-      report.stats.mean_diff = mean_sum / double(report.stats.elements);
-      report.stats.mean_abs_diff = abs_sum / double(report.stats.elements);
-    }
-    std::vector<std::pair<size_t, std::string>> order;
-    for (const auto& [code, n] : votes) order.push_back({n, code});
-    std::stable_sort(order.begin(), order.end(),
-                     [](auto& x, auto& y) { return x.first > y.first; });
-    for (const auto& [n, code] : order) {
-      Fingerprint f = examples[code];
-      f.evidence += " (first cause in " + std::to_string(n) + " of " +
-                    std::to_string(fingerprinted) + " differing images examined)";
-      report.fingerprints.push_back(std::move(f));
-    }
-    return report;
-  }
-};
-
-const TensorData* StageOf(const DetectTrace& trace, const std::string& name) {
-  for (const Stage& s : trace.stages)
-    if (s.name == name) return &s.data;
-  return nullptr;
-}
+using doctor::Agreement;
+using doctor::AgreementSums;
+using doctor::ContextFor;
+using doctor::DoctorRun;
+using doctor::kFingerprintedImages;
+using doctor::StageAccumulator;
+using doctor::StageOf;
 
 // Where the image lands in the input, leaving aside how boxes are mapped back.
 bool SamePlacement(Transform a, Transform b) {
@@ -218,41 +116,9 @@ Image InputAsPixels(const TensorData& tensor, const Spec& training, const ModelI
   return out;
 }
 
-TensorData BoxesTensor(const std::vector<PixelDetection>& detections, double score_threshold) {
-  std::vector<float> v;
-  for (const PixelDetection& d : detections)
-    if (d.score >= score_threshold)
-      v.insert(v.end(),
-               {float(d.box.xmin), float(d.box.ymin), float(d.box.xmax), float(d.box.ymax)});
-  TensorData t(DType::kFloat32, {int(v.size() / 4), 4});
-  if (!v.empty()) std::memcpy(t.bytes.data(), v.data(), t.bytes.size());
-  return t;
-}
-
-CompareContext ContextFor(const Spec& training, const ModelInput& input, const Image* source) {
-  CompareContext ctx;
-  ctx.spec = &training;
-  if (input.dtype != DType::kFloat32) {
-    InputQuantization q = ResolveQuantization(training, input);
-    ctx.scale = q.scale;
-    ctx.zero_point = q.zero_point;
-  }
-  ctx.source = source;
-  ctx.input_width = input.width;
-  ctx.input_height = input.height;
-  return ctx;
-}
-
 struct Pipelines {
   std::vector<ImageDetections> training, deployed;
   LabelSource training_labels, deployed_labels;
-};
-
-// What every phase of a doctor run reads: the input and the model, loaded once.
-struct DoctorRun {
-  const DoctorInput& in;
-  std::shared_ptr<const ModelFile> model;
-  ModelInput input;
 };
 
 // The stages of the two pipelines compared image by image, folded into one report per stage.
@@ -308,10 +174,10 @@ void StageComparison::AddGeometry(const fs::path& file, const Transform& ta, con
         1.0;
     geometry_.report.stats.max_abs_diff = std::max(geometry_.report.stats.max_abs_diff, shift);
     if (geometry_.examples.empty()) {
-      bool padded = in_.training.geometry.mode != in_.deployed.geometry.mode;
+      bool padded = in_.training.geometry.mode != in_.deployed->geometry.mode;
       Fingerprint f{padded ? "padded_vs_stretched" : "geometry",
                     padded ? std::string(Name(in_.training.geometry.mode)) + " vs " +
-                                 std::string(Name(in_.deployed.geometry.mode))
+                                 std::string(Name(in_.deployed->geometry.mode))
                            : "the image lands elsewhere in the input",
                     file.filename().string() + ": content " + RectText(ta.content) + " vs " +
                         RectText(tb.content) + ", crop " + RectText(ta.crop) + " vs " +
@@ -473,7 +339,7 @@ Pipelines CompareStageByStage(const DoctorRun& run, const std::vector<fs::path>&
   options.score_threshold = in.run.score_threshold;
   Detector train = Detector::Create(run.model, in.training, options);
   options.reinterpret_8bit_input = true;
-  Detector deploy = Detector::Create(run.model, in.deployed, options);
+  Detector deploy = Detector::Create(run.model, *in.deployed, options);
 
   StageComparison stages(in, run.input);
   Pipelines p;
@@ -482,7 +348,7 @@ Pipelines CompareStageByStage(const DoctorRun& run, const std::vector<fs::path>&
   const size_t n = files.size();
   for (size_t i = 0; i < n; ++i) {
     Image source = train.DecodeFile(files[i]);
-    Image deployed_source = in.deployed.input.exif_orientation == in.training.input.exif_orientation
+    Image deployed_source = in.deployed->input.exif_orientation == in.training.input.exif_orientation
                                 ? source
                                 : deploy.DecodeFile(files[i]);
     DetectTrace tt, dt;
@@ -511,32 +377,6 @@ DatasetRunOptions RunOptions(const DoctorInput& in, const std::string& what) {
   return o;
 }
 
-// ---- stage tensors from elsewhere -----------------------------------------------------------
-
-// The .npy files of the --stage-tensors folder, sorted.
-std::vector<fs::path> StageTensorFiles(const DoctorInput& in) {
-  const fs::path dir = *in.stage_tensors;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw Error(dir.string(), "--stage-tensors", "a folder of <image>.<stage>.npy files",
-                fs::exists(dir, ec) ? "not a folder" : "no such folder");
-  if (!in.images)
-    throw Error(dir.string(), "--stage-tensors",
-                "--images with the images the tensors were made from", "no --images");
-  std::vector<fs::path> npys;
-  fs::directory_iterator it(dir, ec), end;
-  for (; !ec && it != end; it.increment(ec)) {
-    std::error_code entry_ec;  // an entry that cannot be followed (a link loop) is skipped
-    if (it->is_regular_file(entry_ec) && it->path().extension() == ".npy")
-      npys.push_back(it->path());
-  }
-  if (ec) throw Error(dir.string(), "--stage-tensors", "a readable folder", ec.message());
-  std::sort(npys.begin(), npys.end());
-  if (npys.empty())
-    throw Error(dir.string(), "--stage-tensors", "files named <image>.<stage>.npy", "no .npy file");
-  return npys;
-}
-
 // NaN or ±inf where the other side has something else: never aligned, whatever the
 // fingerprints say (they cannot explain a NaN).
 void NonFiniteFindings(DoctorReport& r) {
@@ -551,126 +391,6 @@ void NonFiniteFindings(DoctorReport& r) {
   }
 }
 
-// The finding for one compared stage tensor.
-Finding ExternalFinding(const fs::path& file, const std::string& stage,
-                        const TensorComparison& tc) {
-  char stats[160];
-  std::snprintf(stats, sizeof stats, "max abs diff %.4g, mean diff %.4g, %.1f%% of %zu differ",
-                tc.stats.max_abs_diff, tc.stats.mean_diff, 100 * tc.stats.differing_share(),
-                tc.stats.elements);
-  std::string where = "$stage_tensors." + file.filename().string();
-  if (tc.stats.non_finite)
-    return {"stage_tensor_non_finite",
-            Severity::kError,
-            where,
-            "lockstep's training " + stage,
-            std::to_string(tc.stats.non_finite) + " elements NaN or infinite where lockstep's " +
-                "are not (or the other infinity); " + stats,
-            "the other pipeline's " + stage + " tensor holds NaN or infinity",
-            "find where the NaN or infinity first appears in the other pipeline"};
-  if (tc.equal)
-    return {"stage_tensor_matches",
-            Severity::kInfo,
-            where,
-            "lockstep's training " + stage,
-            "equal",
-            "this stage of the other pipeline matches the training spec",
-            ""};
-  if (!tc.fingerprints.empty()) {
-    const Fingerprint& f = tc.fingerprints.front();
-    return {f.code,
-            Severity::kError,
-            where,
-            "lockstep's training " + stage,
-            f.description + " (" + f.evidence + "; " + stats + ")",
-            "the other pipeline's " + stage + " tensor differs from training: " + f.description,
-            "fix the other pipeline's " + stage + " stage: " + f.description};
-  }
-  return {"stage_tensor_differs",
-          Severity::kError,
-          where,
-          "lockstep's training " + stage,
-          tc.same_shape ? std::string(stats) : "another shape",
-          "the other pipeline's " + stage +
-              " tensor differs from training in no way lockstep recognises",
-          "dump each stage and compare them in order"};
-}
-
-// The training pipeline's traces of the images the stage tensors name, each run once.
-class TrainingTraces {
- public:
-  explicit TrainingTraces(const DoctorRun& run) : in_(run.in), train_(CreateTraining(run)) {}
-
-  struct Traced {
-    Image rgb;
-    DetectTrace trace;
-    std::vector<PixelDetection> boxes;
-  };
-  const Traced& Of(const fs::path& npy, const std::string& image_name) {
-    auto it = traced_.find(image_name);
-    if (it != traced_.end()) return it->second;
-    fs::path image = *in_.images / image_name;
-    std::error_code ec;
-    if (!fs::is_regular_file(image, ec))
-      throw Error(npy.string(), "file name",
-                  "an image " + image_name + " in " + in_.images->string(), "no such image");
-    Image source = train_.DecodeFile(image);
-    Traced t;
-    t.boxes = train_.Detect(source, &t.trace).detections;
-    t.rgb = ToRgb(source);
-    return traced_[image_name] = std::move(t);
-  }
-
- private:
-  static Detector CreateTraining(const DoctorRun& run) {
-    DetectorOptions options;
-    options.threads = run.in.run.interpreter_threads;
-    options.score_threshold = run.in.run.score_threshold;
-    return Detector::Create(run.model, run.in.training, options);
-  }
-  const DoctorInput& in_;
-  Detector train_;
-  std::map<std::string, Traced> traced_;
-};
-
-void ExternalTensors(const DoctorRun& run, DoctorReport& r) {
-  const DoctorInput& in = run.in;
-  const std::vector<fs::path> npys = StageTensorFiles(in);
-  const std::map<std::string, StageKind> kinds = {{"resized", StageKind::kResized},
-                                                  {"normalized", StageKind::kNormalized},
-                                                  {"quantized", StageKind::kQuantized},
-                                                  {"boxes", StageKind::kBoxes}};
-  TrainingTraces traces(run);
-  for (const fs::path& file : npys) {
-    std::string stem = file.stem().string();  // "000000000009.jpg.resized"
-    size_t dot = stem.rfind('.');
-    std::string stage = dot == std::string::npos ? "" : stem.substr(dot + 1);
-    if (!kinds.count(stage))
-      throw Error(file.string(), "file name",
-                  "<image file name>.<stage>.npy with stage resized, normalized, quantized or "
-                  "boxes",
-                  stage.empty() ? "no stage" : "stage '" + stage + "'");
-    const TrainingTraces::Traced& t = traces.Of(file, stem.substr(0, dot));
-    TensorData other = ReadNpyFile(file);
-    TensorData reference;
-    StageKind kind = kinds.at(stage);
-    if (kind == StageKind::kBoxes) {
-      reference = BoxesTensor(t.boxes, in.agreement_score_threshold);
-    } else {
-      const TensorData* stage_data = StageOf(t.trace, stage);
-      if (!stage_data)
-        throw Error(
-            file.string(), "stage", "a stage the training pipeline has",
-            stage + " (the model input is " + std::string(DTypeName(run.input.dtype)) + ")");
-      reference = *stage_data;
-    }
-    CompareContext ctx = ContextFor(in.training, run.input, &t.rgb);
-    ExternalComparison c{file, CompareTensors(reference, other, kind, ctx)};
-    r.findings.push_back(ExternalFinding(file, stage, c.comparison));
-    r.external.push_back(std::move(c));
-  }
-}
-
 // ---- the phases of RunDoctor ------------------------------------------------------------------
 
 // The specs against each other and the model, no image needed. Returns what stops the deployed
@@ -678,18 +398,19 @@ void ExternalTensors(const DoctorRun& run, DoctorReport& r) {
 std::optional<Finding> CheckWithoutImages(const DoctorRun& run, DoctorReport& r) {
   const DoctorInput& in = run.in;
   const ModelFile& file = *run.model;
-  for (SpecDifference& d : DiffSpecs(in.training, in.deployed))
-    if (!doctor::DifferenceFindings(d, in.training, in.deployed, run.input).empty())
+  // Without a deployed spec the training spec stands on both sides: its own checks only.
+  const Spec& deployed = in.deployed ? *in.deployed : in.training;
+  for (SpecDifference& d : DiffSpecs(in.training, deployed))
+    if (!doctor::DifferenceFindings(d, in.training, deployed, run.input).empty())
       r.differences.push_back(std::move(d));
-  r.findings =
-      doctor::StaticFindings(file.model(), r.model, in.training, in.deployed, r.differences);
+  r.findings = doctor::StaticFindings(file.model(), r.model, in.training, deployed, r.differences);
   // The training side is the reference: it must run on the model as it is.
   for (const Finding& f : CheckSpec(in.training, file))
     if (f.blocking)
       throw Error(in.training_source, f.field, f.expected + " (the model's)", f.found, f.fix);
   // The deployed side runs with its bytes copied as they are (uint8 data in an int8 input).
   const std::optional<Finding> blocked =
-      doctor::Blocking(CheckSpec(in.deployed, file, /*reinterpret_8bit_input=*/true));
+      doctor::Blocking(CheckSpec(deployed, file, /*reinterpret_8bit_input=*/true));
   // How the outputs are read: a fact of the model (and its metadata), said once.
   Detector probe =
       Detector::Create(run.model, in.training, {.threads = in.run.interpreter_threads});
@@ -706,21 +427,6 @@ std::optional<Finding> CheckWithoutImages(const DoctorRun& run, DoctorReport& r)
   return blocked;
 }
 
-void AddFirstDivergence(size_t images, DoctorReport& r) {
-  if (r.first_divergence.empty()) return;
-  const StageReport* s = nullptr;
-  for (const StageReport& x : r.stages)
-    if (x.stage == r.first_divergence) s = &x;
-  std::string cause = s && !s->fingerprints.empty() ? s->fingerprints.front().description
-                                                    : std::string("no fingerprint recognised");
-  r.findings.push_back(
-      {"first_divergence", Severity::kInfo, "stages." + r.first_divergence, "equal stages",
-       r.first_divergence + " differs in " + std::to_string(s ? s->images_differing : 0) + " of " +
-           std::to_string(images) + " images (" + cause + ")",
-       "every later stage inherits the difference", "fix the stage named by the findings"});
-}
-
-// The images a doctor run takes and, with annotations, the evaluation set.
 struct DoctorImages {
   std::optional<EvalSet> set;
   std::vector<fs::path> files;
@@ -807,7 +513,7 @@ void Attribute(const DoctorRun& run, const DoctorImages& images, DoctorReport& r
       if (mask & (1u << i)) units.push_back(r.differences[i].unit);
     std::string what;
     for (const std::string& u : units) what += (what.empty() ? "" : "+") + u;
-    Spec switched = WithTrainingUnits(in.deployed, in.training, units);
+    Spec switched = WithTrainingUnits(*in.deployed, in.training, units);
     LabelSource labels;
     auto found = RunSpec(run, switched, images.files, "attribution " + what, labels);
     return ap_of[mask] =
@@ -891,14 +597,56 @@ void WhatIfs(const DoctorRun& run, const DoctorImages& images, const Pipelines& 
   }
 }
 
+// Each differing unit alone (the training spec with just that unit from the deployed one):
+// what it costs by itself, for the gate to grade its findings.
+void MeasureUnitCosts(const DoctorRun& run, const DoctorImages& images, const Pipelines& p,
+                      DoctorReport& r) {
+  const DoctorInput& in = run.in;
+  const double training_ap = r.training_eval ? Ap(*r.training_eval) : 0;
+  for (const SpecDifference& d : r.differences) {
+    std::vector<std::string> others;
+    for (const SpecDifference& o : r.differences)
+      if (o.unit != d.unit) others.push_back(o.unit);
+    const Spec broken = WithTrainingUnits(*in.deployed, in.training, others);
+    LabelSource labels;
+    auto found = RunSpec(run, broken, images.files, "cost of " + d.unit + " alone", labels);
+    UnitCost c;
+    c.difference = d;
+    c.agreement = Agreement(p.training, found, in);
+    c.agreement_share = AgreementShare(c.agreement);
+    if (images.set)
+      c.ap_drop = training_ap - ApOf(run, *images.set, found, labels, "training with " + d.unit +
+                                                                          " from the deployed spec");
+    c.costly = doctor::DecideGate(in.gate, c.agreement, c.ap_drop, images.files.size(), d.unit)
+                   .costly;
+    r.unit_costs.push_back(std::move(c));
+  }
+}
+
+// The findings each differing unit stands for, as CheckWithoutImages made them.
+std::vector<std::vector<Finding>> UnitFindings(const DoctorRun& run, const DoctorReport& r) {
+  std::vector<std::vector<Finding>> out;
+  for (const SpecDifference& d : r.differences)
+    out.push_back(doctor::DifferenceFindings(d, run.in.training, *run.in.deployed, run.input));
+  return out;
+}
+
 // With images: both pipelines stage by stage, then what the difference costs and why.
 void CheckWithImages(const DoctorRun& run, DoctorReport& r) {
   const DoctorInput& in = run.in;
   const DoctorImages images = ImagesOf(in);
   r.images = images.files.size();
   const Pipelines p = CompareStageByStage(run, images.files, r);
-  AddFirstDivergence(images.files.size(), r);
-  if (images.set) EvaluateBoth(run, *images.set, p, r);
+  doctor::AddFirstDivergence(r.stages, r.first_divergence, "stages.", images.files.size(),
+                             r.findings);
+  std::optional<double> ap_drop;
+  if (images.set) {
+    EvaluateBoth(run, *images.set, p, r);
+    ap_drop = Ap(*r.training_eval) - Ap(*r.deployed_eval);
+  }
+  r.gate = doctor::DecideGate(in.gate, *r.agreement, ap_drop, r.images, "the deployed pipeline");
+  if (in.attribution && r.differences.size() > 1) MeasureUnitCosts(run, images, p, r);
+  doctor::RegradeByCost(UnitFindings(run, r), r);
   if (images.set && in.attribution && !r.differences.empty()) Attribute(run, images, r);
   if (in.what_ifs && run.input.dtype != DType::kFloat32) WhatIfs(run, images, p, r);
 }
@@ -906,22 +654,28 @@ void CheckWithImages(const DoctorRun& run, DoctorReport& r) {
 }  // namespace
 
 DoctorReport RunDoctor(const DoctorInput& in) {
+  if (!in.deployed && !in.stage_tensors)
+    throw Error(in.model.string(), "doctor input",
+                "a deployed spec, or stage tensors from the deployed pipeline",
+                "neither was given");
   DoctorReport r;
   r.model = in.model.string();
   r.training_source = in.training_source;
-  r.deployed_source = in.deployed_source;
+  r.gate_options = in.gate;
+  r.deployed_source = in.deployed ? in.deployed_source
+                                  : "stage tensors in " + in.stage_tensors->string();
   std::shared_ptr<const ModelFile> model = LoadModelFile(in.model);
   const DoctorRun run{in, model, ModelInputOf(model->model(), model->source())};
 
   const std::optional<Finding> blocked = CheckWithoutImages(run, r);
-  if (in.images && blocked)
+  if (in.images && in.deployed && blocked)
     r.findings.push_back({"empirical_skipped", Severity::kInfo, "--images", "",
                           "the deployed spec cannot feed the model (" + blocked->code + ")",
                           "no image was run: the deployed pipeline cannot run on this model",
                           "fix the error findings first"});
-  else if (in.images)
+  else if (in.images && in.deployed)
     CheckWithImages(run, r);
-  if (in.stage_tensors) ExternalTensors(run, r);
+  if (in.stage_tensors) doctor::ExplainStageTensors(run, r);
   NonFiniteFindings(r);
   r.aligned = !HasErrors(r.findings);
   return r;

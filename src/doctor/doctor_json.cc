@@ -142,6 +142,39 @@ ojson WhatIfsJson(const std::vector<WhatIf>& what_ifs) {
   return out;
 }
 
+ojson GateJson(const DoctorReport& r, const GateOptions& gate) {
+  ojson j = {{"basis", r.gate && r.gate->measured ? "measured" : "static"},
+             {"min_agreement", gate.min_agreement},
+             {"max_ap_drop", gate.max_ap_drop}};
+  if (!r.gate || !r.gate->measured) {
+    j["reason"] = "no image ran: severities are the static catalogue's";
+    return j;
+  }
+  const GateDecision& g = *r.gate;
+  j["images"] = g.images;
+  j["agreement"] = g.agreement_share;
+  j["matched"] = g.agreement.matched;
+  j["training_detections"] = g.agreement.training;
+  j["other_detections"] = g.agreement.deployed;
+  j["ap_drop"] = g.ap_drop ? ojson(*g.ap_drop) : ojson(nullptr);
+  j["costly"] = g.costly;
+  j["reason"] = g.reason;
+  return j;
+}
+
+ojson UnitCostsJson(const std::vector<UnitCost>& costs) {
+  ojson out = ojson::array();
+  for (const UnitCost& c : costs)
+    out.push_back({{"unit", c.difference.unit},
+                   {"agreement", c.agreement_share},
+                   {"matched", c.agreement.matched},
+                   {"training_detections", c.agreement.training},
+                   {"deployed_detections", c.agreement.deployed},
+                   {"ap_drop", c.ap_drop ? ojson(*c.ap_drop) : ojson(nullptr)},
+                   {"costly", c.costly}});
+  return out;
+}
+
 ojson ExternalJson(const std::vector<ExternalComparison>& external) {
   ojson out = ojson::array();
   for (const ExternalComparison& e : external) {
@@ -156,6 +189,12 @@ ojson ExternalJson(const std::vector<ExternalComparison>& external) {
   return out;
 }
 
+// "ALIGNED (measured)", "MISALIGNED (static)".
+std::string Verdict(const DoctorReport& r) {
+  return std::string(r.aligned ? "ALIGNED" : "MISALIGNED") +
+         (r.gate && r.gate->measured ? " (measured)" : " (static)");
+}
+
 // The verdict line and the error and warning findings, at most 12 lines; info findings are
 // counted.
 void WriteVerdict(std::ostream& o, const DoctorReport& r) {
@@ -166,8 +205,11 @@ void WriteVerdict(std::ostream& o, const DoctorReport& r) {
   }
   o << "lockstep doctor: " << r.model << "\n"
     << "  training: " << r.training_source << "\n  deployed: " << r.deployed_source << "\n";
-  o << (r.aligned ? "ALIGNED" : "MISALIGNED") << ": " << errors << " error(s), " << warnings
-    << " warning(s)\n";
+  o << Verdict(r) << ": " << errors << " error(s), " << warnings << " warning(s)\n";
+  if (r.gate && r.gate->measured)
+    o << "  measured: " << r.gate->reason << "\n";
+  else
+    o << "  static: no image ran, severities are the catalogue's (give --images to measure)\n";
   size_t shown = 0, info = 0;
   for (Severity sev : {Severity::kError, Severity::kWarning})
     for (const Finding& f : r.findings) {
@@ -183,14 +225,15 @@ void WriteVerdict(std::ostream& o, const DoctorReport& r) {
 }
 
 // Which stages agree, and where they first diverge.
-void WriteStages(std::ostream& o, const DoctorReport& r) {
-  if (r.stages.empty()) return;
-  o << "stages over " << r.images << " image(s): ";
-  for (const StageReport& s : r.stages)
-    o << s.stage << (s.equal() ? " =" : " ≠") << (&s == &r.stages.back() ? "\n" : ", ");
-  if (r.first_divergence.empty()) return;
-  for (const StageReport& s : r.stages)
-    if (s.stage == r.first_divergence) {
+void WriteStages(std::ostream& o, const std::string& title, const std::vector<StageReport>& stages,
+                 const std::string& first, size_t images) {
+  if (stages.empty()) return;
+  o << title << " over " << images << " image(s): ";
+  for (const StageReport& s : stages)
+    o << s.stage << (s.equal() ? " =" : " ≠") << (&s == &stages.back() ? "\n" : ", ");
+  if (first.empty()) return;
+  for (const StageReport& s : stages)
+    if (s.stage == first) {
       o << "first divergence: " << s.stage << " (" << s.images_differing << "/" << s.images
         << " images, max abs diff " << s.stats.max_abs_diff;
       if (s.stats.non_finite) o << ", " << s.stats.non_finite << " NaN/inf elements";
@@ -256,12 +299,6 @@ void WriteExtras(std::ostream& o, const DoctorReport& r) {
       o << "\n";
     }
   }
-  if (!r.external.empty()) {
-    size_t differing = 0;
-    for (const ExternalComparison& e : r.external) differing += !e.comparison.equal;
-    o << "stage tensors from elsewhere: " << r.external.size() << " compared, " << differing
-      << " differ\n";
-  }
 }
 
 }  // namespace
@@ -272,6 +309,8 @@ ojson DoctorJson(const DoctorReport& r) {
   j["model"] = r.model;
   j["training"] = r.training_source;
   j["deployed"] = r.deployed_source;
+  j["verdict"] = Verdict(r);
+  j["gate"] = GateJson(r, r.gate_options);
   j["findings"] = FindingsJson(r.findings);
   j["differences"] = DifferencesJson(r.differences);
   j["stages"] = StagesJson(r.stages);
@@ -282,6 +321,10 @@ ojson DoctorJson(const DoctorReport& r) {
   // What no single unit explains alone: the units interact (fixing one leaves the others).
   if (!r.attribution.empty()) j["attribution_interaction_share"] = 1 - ExplainedShare(r);
   j["what_ifs"] = WhatIfsJson(r.what_ifs);
+  j["unit_costs"] = UnitCostsJson(r.unit_costs);
+  j["stage_tensors"] = StagesJson(r.external_stages);
+  j["stage_tensors_first_divergence"] =
+      r.external_first_divergence.empty() ? ojson(nullptr) : ojson(r.external_first_divergence);
   j["external"] = ExternalJson(r.external);
   return j;
 }
@@ -289,7 +332,9 @@ ojson DoctorJson(const DoctorReport& r) {
 std::string DoctorSummary(const DoctorReport& r) {
   std::ostringstream o;
   WriteVerdict(o, r);
-  WriteStages(o, r);
+  WriteStages(o, "stages", r.stages, r.first_divergence, r.images);
+  WriteStages(o, "stage tensors of the other pipeline", r.external_stages,
+              r.external_first_divergence, r.images);
   WriteOutcome(o, r);
   WriteAttribution(o, r);
   WriteExtras(o, r);

@@ -352,7 +352,8 @@ TEST(DoctorCatalogue, EdgeTpuCompiledModelIsSaid) {
             {"output", {{"labels", {"note", "robot", "test"}}}}};
   DoctorInput in;
   in.model = model;
-  in.training = in.deployed = ParseSpec(t, "t");
+  in.training = ParseSpec(t, "t");
+  in.deployed = in.training;
   // The compiled model cannot run here (no Edge TPU): its facts come from the file alone, and
   // the probe Detector would need the TPU, so the report is an Error naming the CPU twin.
   try {

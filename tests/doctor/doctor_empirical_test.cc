@@ -164,7 +164,7 @@ TEST(DoctorEmpirical, ThreeMistakesDivergeAtGeometryAndShareTheGap) {
     EXPECT_GE(r.attribution[i - 1].share, r.attribution[i].share);
   // The switched spec is an honest pipeline: its AP is what RunDataset gives for it.
   const AttributionEntry& top = r.attribution.front();
-  Spec switched = WithTrainingUnits(in.deployed, in.training, {top.difference.unit});
+  Spec switched = WithTrainingUnits(*in.deployed, in.training, {top.difference.unit});
   EvalSet set = LoadEvalSet(a.annotations, a.images, 6);
   DatasetRun run = RunDataset(a.model, switched, set);
   EXPECT_DOUBLE_EQ(EvaluateBoxes(set.dataset, run.detections).stats[0], top.ap_switched);
@@ -320,9 +320,9 @@ TEST(DoctorEmpirical, StageTensorsFromElsewhereAreExplained) {
   std::map<std::string, std::string> code_of;
   for (const Finding& f : r.findings)
     if (f.field.rfind("$stage_tensors.", 0) == 0) code_of[f.field.substr(15)] = f.code;
-  EXPECT_EQ(code_of[name + ".resized.npy"], "stage_tensor_matches");
-  EXPECT_EQ(code_of[name + ".normalized.npy"], "normalization_range");
-  EXPECT_EQ(code_of[name + ".boxes.npy"], "yx_vs_xy_order");
+  EXPECT_EQ(code_of["resized"], "stage_tensor_matches");
+  EXPECT_EQ(code_of["normalized"], "normalization_range");
+  EXPECT_EQ(code_of["boxes"], "yx_vs_xy_order");
   EXPECT_FALSE(r.aligned);  // the other pipeline diverges: an error
 
   // A file whose name says no stage is bad input.

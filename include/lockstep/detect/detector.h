@@ -77,6 +77,11 @@ class Detector {
   ImageDetections Detect(const Image& decoded);
   // The same, keeping every stage in `trace` (when not null).
   ImageDetections Detect(const Image& decoded, DetectTrace* trace);
+  // A model input made elsewhere (another pipeline's tensor: the model's dtype and element
+  // count, a missing batch axis allowed), run and decoded as this spec says, boxes mapped back
+  // by `transform` to a width x height source. Errors name `source`.
+  ImageDetections DetectInput(const TensorData& input, const Transform& transform, int width,
+                              int height, const std::string& source);
   // An image file decoded as the spec says (DecodeSourceImage), then Detect.
   ImageDetections DetectFile(const std::filesystem::path& file,
                              int64_t max_pixels = DecodeOptions{}.max_pixels);
@@ -97,6 +102,8 @@ class Detector {
  private:
   struct State;
   explicit Detector(std::unique_ptr<State> state);
+  ImageDetections InvokeAndDecode(const Transform& transform, int width, int height,
+                                  DetectTrace* trace);
   std::unique_ptr<State> state_;
 };
 

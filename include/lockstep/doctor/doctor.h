@@ -24,21 +24,33 @@
 
 namespace lockstep {
 
+// When a difference is an error: what it measurably costs on the images given. Without images
+// the static severities stand and the verdict says so.
+struct GateOptions {
+  double min_agreement = 0.95;  // detections matched (IoU >= agreement_iou) / the larger count
+  double max_ap_drop = 0.005;   // AP@[.5:.95] lost, as a fraction (0.005: half a point)
+};
+
 struct DoctorInput {
   std::filesystem::path model;
-  Spec training, deployed;
+  Spec training;
+  // The deployed pipeline's spec; without it, stage tensors from the deployed pipeline are
+  // explained against the training spec alone.
+  std::optional<Spec> deployed;
   std::string training_source = "training spec", deployed_source = "deployed spec";
   // Empirical checks run when images are given: a folder, or a folder with COCO annotations.
   std::optional<std::filesystem::path> images;
   std::optional<std::filesystem::path> annotations;
   size_t max_images = 0;  // 0: all
-  // Stage tensors from the training side (resized.npy, normalized.npy, quantized.npy, ...).
+  // Stage tensors from the other (deployed) pipeline: <image file name>.<stage>.npy with stage
+  // resized, normalized, quantized or boxes, compared with the training spec's.
   std::optional<std::filesystem::path> stage_tensors;
   size_t sample_images = 3;  // images kept with pictures for the report
   bool attribution = true;   // one extra evaluation per differing unit (needs annotations)
   bool what_ifs = true;      // input-quantization what-ifs (needs a quantized input)
   double agreement_iou = 0.5;
   double agreement_score_threshold = 0.3;  // detections compared above this score
+  GateOptions gate;
   DatasetRunOptions run;
   // (what is running, done, total): "training", "deployed", "attribution normalize", ...
   std::function<void(const std::string&, size_t, size_t)> progress;
@@ -62,6 +74,31 @@ struct DetectionAgreement {
   size_t training = 0, deployed = 0, matched = 0;
   double mean_abs_score_delta = 0, max_abs_score_delta = 0;  // over matched pairs
   double mean_iou = 0;                                       // over matched pairs
+};
+
+// The share of detections two pipelines agree on: matched / the larger count (1 when both have
+// none), so lost and spurious detections both count.
+double AgreementShare(const DetectionAgreement& a);
+
+// What the deployed side measurably costs, and so the verdict's basis.
+struct GateDecision {
+  bool measured = false;  // false: no image ran; severities are the static catalogue's
+  size_t images = 0;
+  DetectionAgreement agreement;
+  double agreement_share = 1;
+  std::optional<double> ap_drop;  // training AP - deployed AP (fraction), with annotations
+  bool costly = false;            // below min_agreement or above max_ap_drop
+  std::string reason;             // "detections agree 66.1% (39 of 59), gate 95%"
+};
+
+// One differing unit alone: the training pipeline with just that unit taken from the deployed
+// spec (the reverse ablation), against the training pipeline.
+struct UnitCost {
+  SpecDifference difference;
+  DetectionAgreement agreement;
+  double agreement_share = 1;
+  std::optional<double> ap_drop;
+  bool costly = false;
 };
 
 // How much of the AP gap one differing unit explains: the deployed spec with that unit switched
@@ -116,9 +153,14 @@ struct DoctorReport {
   std::optional<DetectionAgreement> agreement;
   size_t images = 0;
   std::optional<CocoEvalResult> training_eval, deployed_eval;
+  GateOptions gate_options;                   // as given
+  std::optional<GateDecision> gate;          // with images or stage tensors
+  std::vector<UnitCost> unit_costs;           // with images and more than one differing unit
   std::vector<AttributionEntry> attribution;  // largest share first
   std::vector<WhatIf> what_ifs;
   std::vector<ExternalComparison> external;
+  std::vector<StageReport> external_stages;  // the stage tensors folded per stage, in order
+  std::string external_first_divergence;
   std::vector<SampleView> samples;
 };
 
