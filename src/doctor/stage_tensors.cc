@@ -12,6 +12,7 @@
 #include "doctor/doctor_gate.h"
 #include "lockstep/core/error.h"
 #include "lockstep/core/npy.h"
+#include "lockstep/pipeline/quantize.h"
 
 namespace lockstep::doctor {
 namespace {
@@ -111,6 +112,86 @@ std::optional<TensorData> AsModelInput(const TensorData& other, const ModelInput
   return t;
 }
 
+// Values of an HxWxC (or 1xHxWxC) tensor as doubles, when it has that many.
+std::optional<std::vector<double>> ImageValues(const TensorData& t, size_t expected) {
+  if (t.element_count() != expected) return std::nullopt;
+  std::vector<double> v(expected);
+  switch (t.dtype) {
+    case DType::kUInt8:
+      for (size_t i = 0; i < expected; ++i) v[i] = t.bytes[i];
+      return v;
+    case DType::kFloat32:
+      for (size_t i = 0; i < expected; ++i) v[i] = t.as<float>()[i];
+      return v;
+    default:
+      return std::nullopt;
+  }
+}
+
+// The training spec's normalization applied to the other pipeline's resized image, in float as
+// lockstep computes it, with or without the channel swap (the trace's resized stage is in the
+// model's channel order for 8-bit dialects, in RGB for float ones: `swap` is whichever
+// reproduces lockstep's own normalized stage).
+TensorData NormalizedFrom(const std::vector<double>& resized, int h, int w, int c,
+                          const NormalizeSpec& n, bool swap) {
+  TensorData out(DType::kFloat32, {h, w, c});
+  std::span<float> o = out.as<float>();
+  for (size_t i = 0; i < o.size(); ++i) {
+    const int ch = int(i % size_t(c));
+    const int from = swap && c == 3 ? 2 - ch : ch;
+    o[i] = (float(resized[i - size_t(ch) + size_t(from)]) - float(n.mean[size_t(ch)])) /
+           float(n.std[size_t(ch)]);
+  }
+  return out;
+}
+
+// What each stage of the other pipeline would be if only its earlier stages differed: the
+// training spec's next step applied to the other's previous stage. Where lockstep cannot
+// reproduce its own stage that way (an NCHW tensor, an unusual dtype), there is none.
+class NextStep {
+ public:
+  NextStep(const Spec& spec, const ModelInput& input, const DetectTrace& own) : spec_(spec) {
+    const TensorData* resized = StageOf(own, "resized");
+    const TensorData* normalized = StageOf(own, "normalized");
+    if (!resized || !normalized || resized->shape.size() != 3) return;
+    h_ = resized->shape[0], w_ = resized->shape[1], c_ = resized->shape[2];
+    const auto values = ImageValues(*resized, size_t(h_) * w_ * c_);
+    if (!values) return;
+    for (bool swap : {false, true})
+      if (NormalizedFrom(*values, h_, w_, c_, spec.normalize, swap).bytes == normalized->bytes) {
+        normalize_ = true, swap_ = swap;
+        break;
+      }
+    if (input.dtype != DType::kFloat32 && spec.tensor.layout == Layout::kNhwc) {
+      q_ = ResolveQuantization(spec, input);
+      shape_ = own.input.shape;
+      quantize_ = Quantized(*normalized).has_value() && *Quantized(*normalized) == own.input;
+    }
+  }
+
+  std::optional<TensorData> Normalized(const TensorData& other_resized) const {
+    if (!normalize_) return std::nullopt;
+    const auto v = ImageValues(other_resized, size_t(h_) * w_ * c_);
+    if (!v) return std::nullopt;
+    return NormalizedFrom(*v, h_, w_, c_, spec_.normalize, swap_);
+  }
+
+  std::optional<TensorData> Quantized(const TensorData& other_normalized) const {
+    if (shape_.empty()) return std::nullopt;
+    const auto v = ImageValues(other_normalized, size_t(h_) * w_ * c_);
+    if (!v) return std::nullopt;
+    return QuantizeTensor(*v, shape_, q_);
+  }
+  bool quantizes() const { return quantize_; }
+
+ private:
+  const Spec& spec_;
+  int h_ = 0, w_ = 0, c_ = 0;
+  bool normalize_ = false, swap_ = false, quantize_ = false;
+  InputQuantization q_;
+  std::vector<int> shape_;
+};
+
 // Boxes without classes or scores (an [N,4] .npy) as detections of one class.
 std::vector<PixelDetection> ClassAgnostic(const std::vector<PixelDetection>& detections) {
   std::vector<PixelDetection> out = detections;
@@ -134,6 +215,10 @@ std::vector<PixelDetection> BoxesOf(const TensorData& boxes, const fs::path& fil
   return out;
 }
 
+std::string ImagesText(const StageReport& s) {
+  return std::to_string(s.images_differing) + "/" + std::to_string(s.images) + " images";
+}
+
 std::string StatsText(const StageReport& s) {
   char buf[200];
   std::snprintf(buf, sizeof buf, "max abs diff %.4g, mean diff %.4g, %.1f%% of %zu values differ",
@@ -142,15 +227,14 @@ std::string StatsText(const StageReport& s) {
   return buf;
 }
 
-// One finding per stage: "normalized: 16/16 images, [0,1] vs [-1,1]".
-Finding StageFinding(const StageReport& s) {
+// One finding per stage: "normalized: 16/16 images, [0,1] vs [-1,1]". With `own` (the stage
+// against the training step on the other's previous stage), the stage is judged by its own step.
+Finding StageFinding(const StageReport& s, const StageReport* own) {
   const std::string where = "$stage_tensors." + s.stage;
   const std::string training = "lockstep's training " + s.stage;
-  const std::string images =
-      std::to_string(s.images_differing) + "/" + std::to_string(s.images) + " images";
   if (s.stats.non_finite)
     return {"stage_tensor_non_finite", Severity::kError, where, training,
-            images + ": " + std::to_string(s.stats.non_finite) +
+            ImagesText(s) + ": " + std::to_string(s.stats.non_finite) +
                 " elements NaN or infinite where lockstep's are not; " + StatsText(s),
             "the other pipeline's " + s.stage + " tensor holds NaN or infinity",
             "find where the NaN or infinity first appears in the other pipeline"};
@@ -158,18 +242,48 @@ Finding StageFinding(const StageReport& s) {
     return {"stage_tensor_matches", Severity::kInfo, where, training,
             "equal in " + std::to_string(s.images) + " images",
             "this stage of the other pipeline matches the training spec", ""};
-  if (!s.fingerprints.empty()) {
-    const Fingerprint& f = s.fingerprints.front();
+  const bool judged_by_own = own && own->images == s.images;
+  if (judged_by_own && own->equal())
+    return {"stage_inherits", Severity::kInfo, where, training,
+            ImagesText(s) + " differ, all of it inherited: the training step applied to the "
+                            "other's previous stage gives exactly this (" + StatsText(s) + ")",
+            "this stage adds no cause of its own", ""};
+  const StageReport& judged = judged_by_own ? *own : s;
+  const std::string scope = judged_by_own ? " (its own step, given the other's previous stage)"
+                                          : "";
+  if (!judged.fingerprints.empty()) {
+    const Fingerprint& f = judged.fingerprints.front();
     return {f.code, Severity::kError, where, training,
-            images + ": " + f.description + " (" + f.evidence + "; " + StatsText(s) + ")",
+            ImagesText(judged) + scope + ": " + f.description + " (" + f.evidence + "; " +
+                StatsText(judged) + ")",
             "the other pipeline's " + s.stage + " differs from training: " + f.description,
             "fix the other pipeline's " + s.stage + " stage: " + f.description};
   }
   return {"stage_tensor_differs", Severity::kError, where, training,
-          images + " differ: " + StatsText(s),
+          ImagesText(judged) + scope + " differ: " + StatsText(judged),
           "the other pipeline's " + s.stage + " differs from training in no way lockstep "
           "recognises",
           "dump each stage and compare them in order"};
+}
+
+// The causes in data-flow order: the first divergence's, then each later stage's own.
+std::vector<NamedCause> CausesOf(const DoctorReport& r) {
+  std::vector<NamedCause> out;
+  bool diverged = false;
+  for (const StageReport& s : r.external_stages) {
+    if (s.equal()) continue;
+    const StageReport* own = nullptr;
+    for (const StageReport& o : r.external_own)
+      if (o.stage == s.stage && o.images == s.images) own = &o;
+    if (diverged && (!own || own->equal())) continue;  // inherited, or cannot tell
+    const StageReport& judged = diverged ? *own : s;
+    diverged = true;
+    NamedCause c{s.stage, {"unknown", "not recognised", ""}, judged.images,
+                 judged.images_differing};
+    if (!judged.fingerprints.empty()) c.fingerprint = judged.fingerprints.front();
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 // What the stage tensors cost: the model run on the other's input, and the other's boxes, each
@@ -179,48 +293,84 @@ struct Measurement {
   size_t input_images = 0, boxes_images = 0;
 };
 
+// Each stage folded over the images twice: against the training pipeline's stage, and against
+// the training step applied to the other's previous stage (its own cause, with what it
+// inherited taken away).
+struct StageFolds {
+  std::map<std::string, StageAccumulator> vs_training, own;
+};
+
+void Fold(StageAccumulator& acc, const TensorData& reference, const TensorData& other,
+          StageKind kind, CompareContext ctx, const fs::path& file, DoctorReport* r) {
+  if (acc.fingerprinted >= kFingerprintedImages) ctx.rerun_budget = 0;
+  TensorComparison c = CompareTensors(reference, other, kind, ctx);
+  if (!c.equal) ++acc.fingerprinted;
+  acc.Add(c);
+  if (r) r->external.push_back({file, std::move(c)});
+}
+
+// The training pipeline's tensor of a stage, for one image.
+const TensorData& TrainingStage(const DoctorRun& run, const Traced& t, const StageName& stage,
+                                const fs::path& file) {
+  const TensorData* data =
+      stage.kind == StageKind::kQuantized ? &t.trace.input : StageOf(t.trace, stage.name);
+  if (!data)
+    throw Error(file.string(), "stage", "a stage the training pipeline has",
+                std::string(stage.name) + " (the model input is " +
+                    std::string(DTypeName(run.input.dtype)) + ")");
+  return *data;
+}
+
 // The stages of one image compared, the measurement taken.
 void CompareImage(const DoctorRun& run, Detector& train, const ImageTensors& files,
-                  const Traced& t, std::map<std::string, StageAccumulator>& stages,
-                  Measurement& m, DoctorReport& r) {
+                  const Traced& t, StageFolds& folds, Measurement& m, DoctorReport& r) {
   const DoctorInput& in = run.in;
   const std::string input_stage = run.input.dtype == DType::kFloat32 ? "normalized" : "quantized";
+  std::map<std::string, TensorData> other;
+  for (const auto& [stage, file] : files.stages) other[stage] = ReadNpyFile(file);
+  const NextStep next(in.training, run.input, t.trace);
+  const CompareContext ctx = ContextFor(in.training, run.input, &t.rgb);
+  CompareContext values_only = ctx;  // the reference is no longer lockstep's own resize
+  values_only.source = nullptr;
+  std::optional<ImageDetections> found;  // the model on the other's input
   for (const StageName& stage : kStages) {
-    auto it = files.stages.find(stage.name);
-    if (it == files.stages.end()) continue;
-    const fs::path& file = it->second;
-    const TensorData other = ReadNpyFile(file);
-    TensorData reference;
+    auto it = other.find(stage.name);
+    if (it == other.end()) continue;
+    const fs::path& file = files.stages.at(stage.name);
+    const TensorData& theirs = it->second;
     if (stage.kind == StageKind::kBoxes) {
-      reference = BoxesTensor(t.detections.detections, in.agreement_score_threshold);
-      m.boxes.Add(ClassAgnostic(t.detections.detections), BoxesOf(other, file),
-                  in.agreement_iou, in.agreement_score_threshold);
+      const std::vector<PixelDetection> boxes = BoxesOf(theirs, file);
+      m.boxes.Add(ClassAgnostic(t.detections.detections), boxes, in.agreement_iou,
+                  in.agreement_score_threshold);
       ++m.boxes_images;
-    } else {
-      const TensorData* data =
-          stage.kind == StageKind::kQuantized ? &t.trace.input : StageOf(t.trace, stage.name);
-      if (!data)
-        throw Error(file.string(), "stage", "a stage the training pipeline has",
-                    std::string(stage.name) + " (the model input is " +
-                        std::string(DTypeName(run.input.dtype)) + ")");
-      reference = *data;
-      if (stage.name == input_stage)
-        if (std::optional<TensorData> fed = AsModelInput(other, run.input)) {
-          const ImageDetections found = train.DetectInput(
-              *fed, t.detections.transform, t.detections.width, t.detections.height,
-              file.string());
-          m.input.Add(t.detections.detections, found.detections, in.agreement_iou,
-                      in.agreement_score_threshold);
-          ++m.input_images;
-        }
+      Fold(folds.vs_training[stage.name],
+           BoxesTensor(t.detections.detections, in.agreement_score_threshold), theirs, stage.kind,
+           ctx, file, &r);
+      if (found)
+        Fold(folds.own[stage.name], BoxesTensor(found->detections, in.agreement_score_threshold),
+             theirs, stage.kind, ctx, file, nullptr);
+      continue;
     }
-    StageAccumulator& acc = stages[stage.name];
-    CompareContext ctx = ContextFor(in.training, run.input, &t.rgb);
-    if (acc.fingerprinted >= kFingerprintedImages) ctx.rerun_budget = 0;
-    TensorComparison c = CompareTensors(reference, other, stage.kind, ctx);
-    if (!c.equal) ++acc.fingerprinted;
-    acc.Add(c);
-    r.external.push_back({file, std::move(c)});
+    Fold(folds.vs_training[stage.name], TrainingStage(run, t, stage, file), theirs, stage.kind, ctx,
+         file, &r);
+    std::optional<TensorData> step;
+    if (stage.kind == StageKind::kNormalized && other.count("resized"))
+      step = next.Normalized(other.at("resized"));
+    if (stage.kind == StageKind::kQuantized && next.quantizes()) {
+      if (other.count("normalized"))
+        step = next.Quantized(other.at("normalized"));
+      else if (other.count("resized"))
+        if (auto n = next.Normalized(other.at("resized"))) step = next.Quantized(*n);
+    }
+    if (step) Fold(folds.own[stage.name], *step, theirs, stage.kind, values_only, file, nullptr);
+    if (stage.name == input_stage)
+      if (std::optional<TensorData> fed = AsModelInput(theirs, run.input)) {
+        found = train.DetectInput(*fed, t.detections.transform, t.detections.width,
+                                  t.detections.height, file.string());
+        m.input.Add(t.detections.detections, found->detections, in.agreement_iou,
+                    in.agreement_score_threshold);
+        ++m.input_images;
+      }
   }
 }
 
@@ -246,29 +396,40 @@ void ExplainStageTensors(const DoctorRun& run, DoctorReport& r) {
   options.score_threshold = in.run.score_threshold;
   Detector train = Detector::Create(run.model, in.training, options);
 
-  std::map<std::string, StageAccumulator> stages;
+  StageFolds folds;
   Measurement m;
   for (size_t i = 0; i < images.size(); ++i) {
     const Traced t =
         TraceTraining(in, train, images[i].stages.begin()->second, images[i].image);
-    CompareImage(run, train, images[i], t, stages, m, r);
+    CompareImage(run, train, images[i], t, folds, m, r);
     if (in.progress) in.progress("stage tensors", i + 1, images.size());
   }
   for (const StageName& stage : kStages) {
-    auto it = stages.find(stage.name);
-    if (it == stages.end()) continue;
-    it->second.report.stage = stage.name;
-    it->second.report.note = "the other pipeline's " + std::string(stage.name) +
-                             " tensors against the training spec's";
-    r.external_stages.push_back(it->second.Finish());
-    if (r.external_first_divergence.empty() && !r.external_stages.back().equal())
+    for (auto* fold : {&folds.vs_training, &folds.own}) {
+      auto it = fold->find(stage.name);
+      if (it == fold->end()) continue;
+      const bool own = fold == &folds.own;
+      it->second.report.stage = stage.name;
+      it->second.report.note =
+          own ? "the other's " + std::string(stage.name) +
+                    " against the training step applied to the other's previous stage"
+              : "the other pipeline's " + std::string(stage.name) +
+                    " tensors against the training spec's";
+      (own ? r.external_own : r.external_stages).push_back(it->second.Finish());
+    }
+    if (r.external_first_divergence.empty() && !r.external_stages.empty() &&
+        r.external_stages.back().stage == stage.name && !r.external_stages.back().equal())
       r.external_first_divergence = stage.name;
   }
+  r.causes = CausesOf(r);
 
   GateDecision input_cost, boxes_cost;
   const GateDecision gate = DecideStageGate(in.gate, m, input_cost, boxes_cost);
   for (const StageReport& s : r.external_stages) {
-    Finding f = StageFinding(s);
+    const StageReport* own = nullptr;
+    for (const StageReport& o : r.external_own)
+      if (o.stage == s.stage) own = &o;
+    Finding f = StageFinding(s, own);
     const GateDecision& cost = s.stage == "boxes" || !input_cost.measured ? boxes_cost : input_cost;
     RegradeStageFinding(cost.measured ? cost : gate, f);
     r.findings.push_back(std::move(f));

@@ -125,6 +125,13 @@ struct WhatIf {
   std::optional<double> ap_cost;
 };
 
+// A cause the doctor named and the stage whose own step introduces it.
+struct NamedCause {
+  std::string stage;
+  Fingerprint fingerprint;
+  size_t images = 0, images_differing = 0;
+};
+
 // One image kept with pictures: the two model inputs as RGB images (the quantized tensor shown
 // as pixels) and each pipeline's detections in source pixels.
 struct SampleView {
@@ -160,7 +167,14 @@ struct DoctorReport {
   std::vector<WhatIf> what_ifs;
   std::vector<ExternalComparison> external;
   std::vector<StageReport> external_stages;  // the stage tensors folded per stage, in order
+  // Each stage against the training step applied to the other's previous stage: its own cause,
+  // what it inherited taken away (stages with no previous one, or no step lockstep can redo,
+  // are absent).
+  std::vector<StageReport> external_own;
   std::string external_first_divergence;
+  // The causes named, in the order of the data flow (the first divergence first), unknown ones
+  // as code "unknown".
+  std::vector<NamedCause> causes;
   std::vector<SampleView> samples;
 };
 
