@@ -17,30 +17,32 @@ std::pair<double, double> DTypeRange(DType t) {
   return {-1e300, 1e300};
 }
 
-// How well `other` agrees with `expected` element by element: share within `tol`, largest gap.
-struct Agreement {
-  double share = 0, max_diff = 0;
-};
+}  // namespace
+
 Agreement Agree(const std::vector<double>& expected, const std::vector<double>& other, double tol) {
   Agreement g;
-  if (expected.empty()) return g;
+  if (expected.empty() || expected.size() != other.size()) return g;
   size_t ok = 0;
+  double sum = 0;
   for (size_t i = 0; i < expected.size(); ++i) {
     double d = std::abs(other[i] - expected[i]);
     if (d <= tol) ++ok;
     g.max_diff = std::max(g.max_diff, d);
+    sum += d;
   }
   g.share = double(ok) / double(expected.size());
+  g.mean_diff = sum / double(expected.size());
   return g;
 }
 
-// The tolerance for "the same value" between two sides: exact for integers, float noise else.
 double SameTolerance(const Aligned& a) {
   if (a.ref_integer && a.other_integer) return 0;
   double m = 0;
   for (double v : a.ref) m = std::max(m, std::abs(v));
   return 1e-5 * std::max(1.0, m);
 }
+
+namespace {
 
 // ---- channels -------------------------------------------------------------------------------
 
@@ -365,7 +367,9 @@ void ZeroPointOffset(const Aligned& a, const CompareContext& ctx, std::vector<Ca
     else
       worst = std::max(worst, std::min(std::abs(o - from), std::abs(o - to)));
   }
-  Agreement g{double(agree) / double(a.ref.size()), worst};
+  Agreement g;
+  g.share = double(agree) / double(a.ref.size());
+  g.max_diff = worst;
   if (g.share < kHolds) return;
   Candidate c;
   c.agreement = g.share;

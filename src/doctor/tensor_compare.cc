@@ -28,6 +28,9 @@ std::vector<double> Values(const TensorData& t, const std::string& side) {
     case DType::kFloat64:
       copy(t.as<double>());
       break;
+    case DType::kFloat16:
+      std::transform(t.as<uint16_t>().begin(), t.as<uint16_t>().end(), v.begin(), HalfToDouble);
+      break;
     case DType::kUInt8:
       copy(t.as<uint8_t>());
       break;
@@ -56,7 +59,7 @@ std::vector<double> Values(const TensorData& t, const std::string& side) {
       copy(t.as<uint8_t>());
       break;
     default:
-      throw Error(side, "dtype", "a numeric tensor (float32/64, u/int8/16/32/64, bool)",
+      throw Error(side, "dtype", "a numeric tensor (float16/32/64, u/int8/16/32/64, bool)",
                   std::string(DTypeName(t.dtype)));
   }
   return v;
@@ -149,6 +152,14 @@ bool AlignImages(const TensorData& reference, const TensorData& other, const Com
       out.notes.push_back(
           "layout differs: the other tensor is CHW (channels first), lockstep's "
           "HWC; compared after transposing it to HWC");
+  } else if (h != w && (os == std::vector<int>{w, h, c} || os == std::vector<int>{c, w, h})) {
+    // Rows and columns exchanged: a turned or transposed image, or a different input size; the
+    // orientation hypotheses tell which (CompareTensors).
+    if (os[0] == c && os[2] == h) a.other = ToHwc(a.other, c, w, h);
+    a.other_hw_swapped = true;
+    out.notes.push_back("the other tensor is " + SizeText(w, h, c) + " (WxHxC), lockstep's " +
+                        SizeText(h, w, c) + ": height and width exchanged");
+    return false;
   } else {
     int oh = os[0], ow = os[1], oc = os[2];
     if (!IsChannelCount(oc) && IsChannelCount(os[0])) oc = os[0], oh = os[1], ow = os[2];
@@ -191,6 +202,37 @@ DifferenceStats Statistics(const Aligned& a) {
     s.mean_abs_diff = sum_abs / double(finite);
   }
   return s;
+}
+
+bool Explained(const std::vector<Candidate>& found) {
+  return std::any_of(found.begin(), found.end(),
+                     [](const Candidate& c) { return c.agreement >= fingerprint::kHolds; });
+}
+
+// Best first: the share explained, then the more specific hypothesis, then the closer fit.
+void SortAndReport(std::vector<Candidate>& found, TensorComparison& out) {
+  std::stable_sort(found.begin(), found.end(), [](const Candidate& x, const Candidate& y) {
+    if (x.agreement != y.agreement) return x.agreement > y.agreement;
+    if (x.rank != y.rank) return x.rank < y.rank;
+    return x.residual < y.residual;
+  });
+  for (Candidate& c : found) out.fingerprints.push_back(std::move(c.fingerprint));
+}
+
+// Height and width exchanged: a turn of the tensor when one reproduces the other exactly,
+// otherwise a different size.
+void NameSwappedSize(const Aligned& a, const CompareContext& context, TensorComparison& out) {
+  std::vector<Candidate> found;
+  int budget = 0;  // a source turn keeps lockstep's shape: nothing to re-run
+  fingerprint::OrientationHypotheses(a, context, budget, found);
+  if (found.empty()) {
+    out.fingerprints.push_back({"different_size", "different size",
+                                "the other tensor is " + SizeText(a.w, a.h, a.c) +
+                                    " (WxHxC), lockstep's " + SizeText(a.h, a.w, a.c) +
+                                    ": a different input size or channel count"});
+    return;
+  }
+  SortAndReport(found, out);
 }
 
 }  // namespace
@@ -250,6 +292,7 @@ TensorComparison CompareTensors(const TensorData& reference, const TensorData& o
   if (!aligned) {
     out.same_shape = false;
     out.equal = false;
+    if (a.other_hw_swapped) NameSwappedSize(a, context, out);
     return out;
   }
   out.stats = Statistics(a);
@@ -260,19 +303,16 @@ TensorComparison CompareTensors(const TensorData& reference, const TensorData& o
 
   std::vector<Candidate> found;
   fingerprint::ValueHypotheses(a, context, found);
-  // Re-running resizes costs a few preprocessings; a value hypothesis that already explains
-  // every element makes them moot.
-  bool explained = std::any_of(found.begin(), found.end(), [](const Candidate& c) {
-    return c.agreement >= fingerprint::kHolds;
-  });
-  if (IsImageStage(stage) && !explained) fingerprint::ResizeHypotheses(a, context, found);
+  if (stage != StageKind::kBoxes) fingerprint::Float16Hypotheses(a, found);
+  // Re-running resizes costs a few preprocessings; a hypothesis that already explains every
+  // element makes them moot. The cheap exact ones go first.
+  CompareContext rest = context;
+  if (IsImageStage(stage) && !Explained(found)) fingerprint::PadValueHypotheses(a, context, found);
+  if (IsImageStage(stage) && !Explained(found))
+    fingerprint::OrientationHypotheses(a, context, rest.rerun_budget, found);
+  if (IsImageStage(stage) && !Explained(found)) fingerprint::ResizeHypotheses(a, rest, found);
   if (stage == StageKind::kBoxes) fingerprint::BoxHypotheses(a, context, found);
-  std::stable_sort(found.begin(), found.end(), [](const Candidate& x, const Candidate& y) {
-    if (x.agreement != y.agreement) return x.agreement > y.agreement;
-    if (x.rank != y.rank) return x.rank < y.rank;
-    return x.residual < y.residual;
-  });
-  for (Candidate& c : found) out.fingerprints.push_back(std::move(c.fingerprint));
+  SortAndReport(found, out);
   return out;
 }
 

@@ -36,7 +36,11 @@ struct Fingerprint {
   std::string code;  // stable: "normalization_range", "channels_swapped", "zero_point_offset",
                      // "uint8_in_int8", "truncation_vs_rounding", "padded_vs_stretched",
                      // "interpolation", "boxes_not_unletterboxed", "normalized_vs_pixel_boxes",
-                     // "yx_vs_xy_order", "different_size", ...
+                     // "yx_vs_xy_order", "different_size", "mirrored_horizontally",
+                     // "mirrored_vertically", "rotated_90", "rotated_180", "rotated_270"
+                     // (clockwise), "transposed_hw", "exif_orientation_not_applied",
+                     // "pad_value", "float16_rounding", "boxes_stretched_after_letterbox",
+                     // "box_scales_swapped", ...
   std::string description;  // "[0,1] vs [-1,1]"
   std::string evidence;
 };
