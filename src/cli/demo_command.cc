@@ -75,9 +75,10 @@ DoctorReport Diagnose(const fs::path& dir, const Spec& training, const Spec& dep
   in.training_source = "training_spec.json";
   in.deployed_source = deployed_file;
   in.images = dir / "images";
-  if (full) {
-    in.annotations = dir / "annotations.json";  // COCO statistics and attribution
-  } else {
+  // Annotations let the gate price a difference in AP too: letterbox keeps every square found
+  // at IoU 0.5 but costs AP at the stricter thresholds.
+  in.annotations = dir / "annotations.json";
+  if (!full) {
     in.max_images = 8;  // enough to compare the stages and name the divergence
     in.sample_images = 0;
     in.attribution = false;

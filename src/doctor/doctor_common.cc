@@ -69,6 +69,7 @@ void StageAccumulator::Add(const TensorComparison& c) {
   s.max_abs_diff = std::max(s.max_abs_diff, c.stats.max_abs_diff);
   mean_sum += c.stats.mean_diff * double(c.stats.elements);
   abs_sum += c.stats.mean_abs_diff * double(c.stats.elements);
+  if (report.causes.empty() && c.causes.size() > 1) report.causes = c.causes;
   if (!c.fingerprints.empty()) {
     ++votes[c.fingerprints.front().code];
     examples.emplace(c.fingerprints.front().code, c.fingerprints.front());

@@ -175,6 +175,18 @@ ojson UnitCostsJson(const std::vector<UnitCost>& costs) {
   return out;
 }
 
+ojson CausesJson(const std::vector<NamedCause>& causes) {
+  ojson out = ojson::array();
+  for (const NamedCause& c : causes)
+    out.push_back({{"stage", c.stage},
+                   {"code", c.fingerprint.code},
+                   {"description", c.fingerprint.description},
+                   {"evidence", c.fingerprint.evidence},
+                   {"images", c.images},
+                   {"images_differing", c.images_differing}});
+  return out;
+}
+
 ojson ExternalJson(const std::vector<ExternalComparison>& external) {
   ojson out = ojson::array();
   for (const ExternalComparison& e : external) {
@@ -323,6 +335,8 @@ ojson DoctorJson(const DoctorReport& r) {
   j["what_ifs"] = WhatIfsJson(r.what_ifs);
   j["unit_costs"] = UnitCostsJson(r.unit_costs);
   j["stage_tensors"] = StagesJson(r.external_stages);
+  j["stage_tensors_own"] = StagesJson(r.external_own);
+  j["causes"] = CausesJson(r.causes);
   j["stage_tensors_first_divergence"] =
       r.external_first_divergence.empty() ? ojson(nullptr) : ojson(r.external_first_divergence);
   j["external"] = ExternalJson(r.external);
@@ -335,6 +349,12 @@ std::string DoctorSummary(const DoctorReport& r) {
   WriteStages(o, "stages", r.stages, r.first_divergence, r.images);
   WriteStages(o, "stage tensors of the other pipeline", r.external_stages,
               r.external_first_divergence, r.images);
+  if (r.causes.size() > 1) {
+    o << "causes, in the order of the data flow:\n";
+    for (size_t i = 0; i < r.causes.size(); ++i)
+      o << "  " << i + 1 << ". " << r.causes[i].stage << ": " << r.causes[i].fingerprint.code
+        << " (" << r.causes[i].fingerprint.description << ")\n";
+  }
   WriteOutcome(o, r);
   WriteAttribution(o, r);
   WriteExtras(o, r);

@@ -96,6 +96,10 @@ std::string PadValueDescription(const std::array<int, 3>& theirs, const std::arr
 // A letterbox's pad filled with another constant, the placement the same.
 void PadValueHypotheses(const Aligned& a, const CompareContext& context,
                         std::vector<Candidate>& out);
+// Two causes in one tensor: an exact move of values (swapped channels, a mirror, a half turn)
+// undone, then one more hypothesis that holds; both in order with their shares, else empty.
+std::vector<Fingerprint> PeelTwoCauses(const Aligned& a, const CompareContext& context);
+
 // Float values rounded to half precision.
 void Float16Hypotheses(const Aligned& a, std::vector<Candidate>& out);
 

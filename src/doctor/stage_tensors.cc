@@ -278,6 +278,13 @@ std::vector<NamedCause> CausesOf(const DoctorReport& r) {
     if (diverged && (!own || own->equal())) continue;  // inherited, or cannot tell
     const StageReport& judged = diverged ? *own : s;
     diverged = true;
+    // Two causes in this stage's tensors when its first fingerprint is the first of them.
+    if (!judged.causes.empty() && !judged.fingerprints.empty() &&
+        judged.fingerprints.front().code == judged.causes.front().code) {
+      for (const Fingerprint& f : judged.causes)
+        out.push_back({s.stage, f, judged.images, judged.images_differing});
+      continue;
+    }
     NamedCause c{s.stage, {"unknown", "not recognised", ""}, judged.images,
                  judged.images_differing};
     if (!judged.fingerprints.empty()) c.fingerprint = judged.fingerprints.front();

@@ -312,6 +312,10 @@ TensorComparison CompareTensors(const TensorData& reference, const TensorData& o
     fingerprint::OrientationHypotheses(a, context, rest.rerun_budget, found);
   if (IsImageStage(stage) && !Explained(found)) fingerprint::ResizeHypotheses(a, rest, found);
   if (stage == StageKind::kBoxes) fingerprint::BoxHypotheses(a, context, found);
+  if (IsImageStage(stage) && !Explained(found)) {
+    out.causes = fingerprint::PeelTwoCauses(a, context);
+    for (const Fingerprint& f : out.causes) found.push_back({f, 1.0, 0, -1, {}});
+  }
   SortAndReport(found, out);
   return out;
 }

@@ -42,7 +42,7 @@ TEST(DoctorCli, IdenticalSpecsExitZero) {
   auto r =
       RunCli({"doctor", "--model", model, "--train-spec", t.string(), "--deploy-spec", t.string()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("ALIGNED: 0 error(s), 0 warning(s)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ALIGNED (static): 0 error(s), 0 warning(s)"), std::string::npos) << r.out;
 }
 
 TEST(DoctorCli, MistakesExitOneWithTheIssuesJsonOnStdout) {

@@ -253,8 +253,24 @@ def short_measure(m):
     return ", ".join(f"{k}={v}" for k, v in list(m.items())[:3])
 
 
-def doctors_answer(rc, report):
-    """(kind, codes, finding, below_error): kind is "aligned", "unknown" or "named"."""
+def report_causes(report, finding):
+    """The causes the doctor lists, in data-flow order: a "causes" list in the finding, else the
+    report's top-level "causes" ([{"stage", "code", ...}]). Codes only; "unknown" kept."""
+    listed = cause_codes(finding) if finding else []
+    if not listed and isinstance(report, dict) and isinstance(report.get("causes"), list):
+        listed = cause_codes({"causes": report["causes"]})
+    out = []
+    for c in listed:
+        c = "unknown" if c in ("stage_tensor_differs", "unknown") else c
+        if not out or out[-1] != c:
+            out.append(c)
+    return out
+
+
+def doctors_answer(rc, report, combination=False):
+    """(kind, codes, finding, below_error, causes): kind is "aligned", "unknown" or "named".
+    codes: the first diverging stage's code; for a combination case followed by the further
+    causes the doctor lists (causes: that list, whatever the case)."""
     import cases as C
     findings = []
     if isinstance(report, dict):
@@ -274,16 +290,19 @@ def doctors_answer(rc, report):
                      and f.get("code") != "stage_tensor_matches"], key=order)
     below = others[0] if others else None
     if rc == 0 or not errors:
-        return "aligned", [], None, below
+        return "aligned", [], None, below, report_causes(report, None)
     first = errors[0]
+    causes = report_causes(report, first)
     code = first.get("code", "")
     if code in ("stage_tensor_differs", "unknown"):
-        return "unknown", [code], first, below
+        return "unknown", [code], first, below, causes
     codes = [code]
-    for c in cause_codes(first):
-        if c not in codes:
-            codes.append(c)
-    return "named", codes, first, below
+    if combination:
+        rest = causes[1:] if causes and causes[0] == code else causes
+        for c in rest:
+            if c != codes[-1]:
+                codes.append(c)
+    return "named", codes, first, below, causes
 
 
 def alternatives(report, stage):
@@ -414,7 +433,8 @@ def main():
             if not keys_shown:
                 log(f"run_cases: doctor JSON keys: {sorted(report)}")
                 keys_shown = True
-            kind, codes, finding, below = doctors_answer(rc, report)
+            kind, codes, finding, below, causes = doctors_answer(
+                rc, report, case.cls == "combination")
             verdict, note = score(case, kind, codes)
             answer = kind if kind == "aligned" else (" + ".join(codes) if codes else kind)
             row = {
@@ -430,8 +450,11 @@ def main():
                                  "stage": stage_of(below.get("field", "")),
                                  "evidence": below.get("deployed")} if below else None),
                 "measured": measured(report),
+                "causes": causes,
                 "alternatives": alternatives(report, stage_of(finding["field"]) if finding else None),
             }
+            if case.cls != "combination" and len(causes) > 1:
+                row["note"] += f" (causes listed: {' + '.join(causes)})"
             if kind == "aligned" and below and verdict != "right":
                 row["note"] += f" (below error: {below.get('code')})"
             results.append(row)

@@ -65,6 +65,9 @@ struct StageReport {
   DifferenceStats stats;  // over all images
   std::vector<Fingerprint> fingerprints;
   std::string note;  // what was compared ("transform of 128 images", "output 0 of 4", ...)
+  // Several causes in one tensor, undone in turn (an example image's). Last, so that aggregate
+  // initializers of the fields above keep their meaning.
+  std::vector<Fingerprint> causes;
   bool equal() const { return images_differing == 0; }
 };
 

@@ -51,6 +51,9 @@ struct TensorComparison {
   bool equal = true;
   DifferenceStats stats;
   std::vector<Fingerprint> fingerprints;  // best first; empty when equal or unrecognised
+  // Several causes undone in turn, when no single one explains the difference: the first
+  // undone first (also the first fingerprints), each with its share in its evidence.
+  std::vector<Fingerprint> causes;
   // How the two were aligned before comparing ("other is CHW: transposed to HWC", "other is
   // int8, lockstep's uint8: compared in value"); empty when shapes and dtypes match.
   std::vector<std::string> notes;
