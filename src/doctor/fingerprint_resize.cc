@@ -132,10 +132,7 @@ std::vector<GeometrySpec> AlternativeGeometries(const GeometrySpec& ref) {
 // Re-runs lockstep's preprocessing with a changed spec, up to the compared stage.
 class Rerun {
  public:
-  Rerun(const Aligned& a, const CompareContext& ctx) : a_(a), ctx_(ctx) {
-    input_.width = a.w, input_.height = a.h, input_.channels = a.c;
-    input_.dtype = DType::kFloat32;
-  }
+  Rerun(const Aligned& a, const CompareContext& ctx) : a_(a), ctx_(ctx) {}
 
   // False when the stage cannot be re-run (a quantized stage without its quantization).
   bool possible() const {
@@ -143,25 +140,7 @@ class Rerun {
   }
 
   std::optional<std::vector<double>> StageOf(Spec spec) const {
-    spec.tensor.width = a_.w, spec.tensor.height = a_.h;
-    spec.tensor.layout = Layout::kNhwc;
-    spec.tensor.dtype = DType::kFloat32;
-    spec.tensor.scale.reset(), spec.tensor.zero_point.reset();
-    ModelInput input = input_;
-    if (a_.stage == StageKind::kQuantized && a_.ref_integer) {
-      spec.tensor.dtype = input.dtype = a_.ref_dtype;
-      spec.tensor.scale = input.scale = *ctx_.scale;
-      spec.tensor.zero_point = input.zero_point = ctx_.zero_point.value_or(0);
-    }
-    std::string name(Name(a_.stage));
-    try {
-      Preprocessed p = Preprocess(*ctx_.source, spec, input, {.trace = true, .fused = false});
-      for (const Stage& s : p.trace)
-        if (s.name == name) return Values(s.data, "re-run");
-    } catch (const Error&) {
-      // An alternative that does not apply (pad_only with a larger image, ...).
-    }
-    return std::nullopt;
+    return RerunStage(a_, ctx_, *ctx_.source, std::move(spec));
   }
 
   // The transform `g` gives, and the other tensor's pad value there (first pad pixel).
@@ -172,7 +151,6 @@ class Rerun {
  private:
   const Aligned& a_;
   const CompareContext& ctx_;
-  ModelInput input_;
 };
 
 // The other's value at the first pixel outside `content`, per channel, as the pad to test;
@@ -559,11 +537,37 @@ bool ReportClosestDialect(const Found& found, const Variant& self, std::vector<C
 
 }  // namespace
 
-void ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<Candidate>& out) {
-  if (!a.image || a.c > 3) return;
+std::optional<std::vector<double>> RerunStage(const Aligned& a, const CompareContext& ctx,
+                                              const Image& source, Spec spec) {
+  spec.tensor.width = a.w, spec.tensor.height = a.h;
+  spec.tensor.layout = Layout::kNhwc;
+  spec.tensor.dtype = DType::kFloat32;
+  spec.tensor.scale.reset(), spec.tensor.zero_point.reset();
+  ModelInput input;
+  input.width = a.w, input.height = a.h, input.channels = a.c;
+  input.dtype = DType::kFloat32;
+  if (a.stage == StageKind::kQuantized && a.ref_integer) {
+    if (!ctx.scale || !(*ctx.scale > 0)) return std::nullopt;
+    spec.tensor.dtype = input.dtype = a.ref_dtype;
+    spec.tensor.scale = input.scale = *ctx.scale;
+    spec.tensor.zero_point = input.zero_point = ctx.zero_point.value_or(0);
+  }
+  std::string name(Name(a.stage));
+  try {
+    Preprocessed p = Preprocess(source, spec, input, {.trace = true, .fused = false});
+    for (const Stage& s : p.trace)
+      if (s.name == name) return Values(s.data, "re-run");
+  } catch (const Error&) {
+    // An alternative that does not apply (pad_only with a larger image, ...).
+  }
+  return std::nullopt;
+}
+
+int ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<Candidate>& out) {
+  if (!a.image || a.c > 3) return 0;
   if (!ctx.source || !ctx.spec || ctx.rerun_budget <= 0) {
     PadBands(a, "without the source image and spec nothing can be re-run", out);
-    return;
+    return 0;
   }
   Rerun rerun(a, ctx);
   const Spec& spec = *ctx.spec;
@@ -571,7 +575,7 @@ void ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<C
   auto own = rerun.possible() ? rerun.StageOf(spec) : std::nullopt;
   if (!own || Compare(*own, a.ref, 1e-3).share < 1) {
     PadBands(a, "lockstep's pipeline re-run on the source does not reproduce its own tensor", out);
-    return;
+    return own ? 1 : 0;
   }
   Trials trials{a,
                 spec,
@@ -582,8 +586,9 @@ void ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<C
                 ctx.rerun_budget - 1,
                 {}};
   Variant start{spec.geometry, spec.resize, spec.input.channel_order, spec.normalize, {}, {}};
+  auto spent = [&] { return ctx.rerun_budget - trials.budget; };
   std::optional<Variant> self = Evaluate(trials, start);
-  if (!self) return;
+  if (!self) return spent();
 
   const std::vector<std::vector<Change>> fields = AlternativesByField(a, spec);
   Found found = TryEachChange(trials, start, fields);
@@ -593,10 +598,11 @@ void ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<C
   }
   if (found.best->score.share >= kHolds) {
     ReportReproduction(spec, *found.best, *self, out);
-    return;
+    return spent();
   }
-  if (ReportClosestDialect(found, *self, out)) return;
-  PadBands(a, "no re-run of lockstep's pipeline reproduces the other", out);
+  if (!ReportClosestDialect(found, *self, out))
+    PadBands(a, "no re-run of lockstep's pipeline reproduces the other", out);
+  return spent();
 }
 
 }  // namespace lockstep::fingerprint

@@ -260,12 +260,20 @@ TensorComparison CompareTensors(const TensorData& reference, const TensorData& o
 
   std::vector<Candidate> found;
   fingerprint::ValueHypotheses(a, context, found);
-  // Re-running resizes costs a few preprocessings; a value hypothesis that already explains
-  // every element makes them moot.
-  bool explained = std::any_of(found.begin(), found.end(), [](const Candidate& c) {
-    return c.agreement >= fingerprint::kHolds;
-  });
-  if (IsImageStage(stage) && !explained) fingerprint::ResizeHypotheses(a, context, found);
+  // Cheapest first: values alone, then tone curves and codecs on the stage's own pixels, then
+  // re-runs of the preprocessing (a few milliseconds each). Once a hypothesis explains every
+  // element the costlier ones are moot.
+  auto explained = [&] {
+    return std::any_of(found.begin(), found.end(),
+                       [](const Candidate& c) { return c.agreement >= fingerprint::kHolds; });
+  };
+  if (IsImageStage(stage)) {
+    fingerprint::PhotometricHypotheses(a, context, found);
+    if (!explained()) fingerprint::CodecHypotheses(a, context, found);
+    int spent = explained() ? 0 : fingerprint::ResizeHypotheses(a, context, found);
+    if (!explained())
+      fingerprint::SourceCodecHypotheses(a, context, context.rerun_budget - spent, found);
+  }
   if (stage == StageKind::kBoxes) fingerprint::BoxHypotheses(a, context, found);
   std::stable_sort(found.begin(), found.end(), [](const Candidate& x, const Candidate& y) {
     if (x.agreement != y.agreement) return x.agreement > y.agreement;
