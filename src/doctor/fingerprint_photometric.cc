@@ -3,6 +3,7 @@
 // (brightness/contrast). Both are fitted on pixel values and hold only when the reference, with
 // the fitted curve applied, agrees with the other within one pixel level nearly everywhere.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 
@@ -25,10 +26,15 @@ CurveCheck Check(const Pixels& p, const Curve& curve) {
   CurveCheck k;
   k.expected.resize(p.ref.size());
   const double u = p.ref_uncertainty;
+  // Reference pixels are mostly whole levels: the curve tabulated for them.
+  std::array<double, 256> table;
+  for (int v = 0; v < 256; ++v) table[size_t(v)] = curve(v);
   size_t ok = 0, ok_before = 0;
   double sum = 0, sum_before = 0;
   for (size_t i = 0; i < p.ref.size(); ++i) {
-    double r = p.ref[i], e = curve(r);
+    double r = p.ref[i];
+    bool level = r >= 0 && r <= 255 && r == std::floor(r);
+    double e = level ? table[size_t(r)] : curve(r);
     double carried = u > 0 ? std::abs(curve(r + u) - curve(r - u)) / 2 : 0;
     double tol = 1 + carried + p.other_uncertainty;
     double d = std::abs(p.other[i] - e), d0 = std::abs(p.other[i] - r);
@@ -82,9 +88,25 @@ std::optional<double> EstimateGamma(const Pixels& p) {
   if (n < p.ref.size() / 4 || sxx <= 0) return std::nullopt;
   double g0 = sxy / sxx;
   if (!(g0 > 0.2 && g0 < 5)) return std::nullopt;
+  // The squared residual of a γ: per reference level from the count, sum and sum of squares of
+  // the other's values there (256 powers per γ), or over a sample where levels are fractional.
+  std::array<double, 256> count{}, sum{}, squares{};
+  bool levels = true;
+  for (size_t i = 0; i < p.ref.size() && levels; ++i) {
+    double r = p.ref[i], o = p.other[i];
+    levels = r >= 0 && r <= 255 && r == std::floor(r);
+    if (levels) count[size_t(r)] += 1, sum[size_t(r)] += o, squares[size_t(r)] += o * o;
+  }
   const size_t stride = std::max<size_t>(1, p.ref.size() / 20000);
   auto cost = [&](double g) {
     double s = 0;
+    if (levels) {
+      for (size_t v = 0; v < 256; ++v) {
+        double e = GammaCurve(g, double(v));
+        s += count[v] * e * e - 2 * e * sum[v] + squares[v];
+      }
+      return s;
+    }
     for (size_t i = 0; i < p.ref.size(); i += stride) {
       double d = GammaCurve(g, p.ref[i]) - p.other[i];
       s += d * d;
