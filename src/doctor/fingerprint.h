@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "lockstep/doctor/tensor_compare.h"
+#include "lockstep/image/image.h"
 
 namespace lockstep::fingerprint {
 
@@ -82,9 +83,49 @@ inline constexpr double kHolds = 0.999;
 std::vector<std::pair<std::string, NormalizeSpec>> NamedNormalizations();
 std::string NormalizationName(const NormalizeSpec& n);
 
+// An image stage's values as a map of pixels: value = alpha * pixel + beta per channel, pixels
+// in 0..255 units.
+struct PixelMap {
+  std::array<double, 3> alpha{1, 1, 1}, beta{0, 0, 0};
+  bool known = false;
+  bool inferred = false;  // guessed from the values, not read from the spec
+};
+
+// The reference's pixel → value map of this stage, from the spec (and the input quantization
+// for the quantized stage), else guessed from its values for the normalized stage.
+PixelMap ReferenceMap(const Aligned& a, const CompareContext& ctx);
+
+// An image stage taken back to pixel units (0..255, HxWxC, RGB order), both sides through the
+// reference's map: photometric and codec causes act on pixels, whatever stage shows them.
+struct Pixels {
+  std::vector<double> ref, other;
+  PixelMap map;
+  // How far a value may be from the pixel it stands for: half a quantization step seen in
+  // pixels (0 for the resized and normalized stages, whose values are pixels exactly).
+  double ref_uncertainty = 0, other_uncertainty = 0;
+  bool reversed = false;  // the stage is BGR: ref and other were reversed to RGB
+};
+// Nullopt for non-images, more than 3 channels or a map the context cannot tell.
+std::optional<Pixels> ToPixels(const Aligned& a, const CompareContext& ctx);
+// Stage values of a re-run of lockstep's pipeline as pixels, exactly as `p.ref` was made.
+std::vector<double> RerunPixels(const Aligned& a, const CompareContext& ctx, const Pixels& p,
+                                const std::vector<double>& values);
+// Pixels (RGB) back to the reference's stage values and channel order, rounded and saturated
+// where the reference's values are integers: a Candidate::transformed.
+std::vector<double> ToStage(const Aligned& a, const Pixels& p, const std::vector<double>& pixels);
+
+// How well `expected` reproduces `other` (pixel units): the share within `tolerance` and the
+// mean and largest absolute difference.
+struct PixelAgreement {
+  double share = 0, mean_abs = 0, max_abs = 0;
+};
+PixelAgreement AgreePixels(const std::vector<double>& expected, const std::vector<double>& other,
+                           double tolerance);
+
 // The hypotheses by kind of evidence they need. Each appends what held.
 void ValueHypotheses(const Aligned& a, const CompareContext& context, std::vector<Candidate>& out);
-void ResizeHypotheses(const Aligned& a, const CompareContext& context, std::vector<Candidate>& out);
+// Returns how many re-runs of the preprocessing it spent.
+int ResizeHypotheses(const Aligned& a, const CompareContext& context, std::vector<Candidate>& out);
 void BoxHypotheses(const Aligned& a, const CompareContext& context, std::vector<Candidate>& out);
 // Image orientation: mirrored, rotated or transposed after the resize, or an EXIF orientation
 // applied to the source before it (re-runs count against `rerun_budget`, which is lowered by
@@ -102,5 +143,16 @@ std::vector<Fingerprint> PeelTwoCauses(const Aligned& a, const CompareContext& c
 
 // Float values rounded to half precision.
 void Float16Hypotheses(const Aligned& a, std::vector<Candidate>& out);
+// A power law (gamma) or a gain and offset (brightness/contrast) on the pixels. Sees the value
+// hypotheses' candidates in `out`: it leaves named normalizations and offsets to them.
+void PhotometricHypotheses(const Aligned& a, const CompareContext& context,
+                           std::vector<Candidate>& out);
+// A YUV round trip (wrong matrix, wrong range, chroma subsampled) and a JPEG re-encoding of the
+// stage's own image; no re-runs.
+void CodecHypotheses(const Aligned& a, const CompareContext& context, std::vector<Candidate>& out);
+// A JPEG re-encoding of the source before lockstep's preprocessing, searched with at most
+// `budget` re-runs.
+void SourceCodecHypotheses(const Aligned& a, const CompareContext& context, int budget,
+                           std::vector<Candidate>& out);
 
 }  // namespace lockstep::fingerprint

@@ -588,11 +588,11 @@ std::optional<std::vector<double>> RerunStage(const Aligned& a, const CompareCon
   return std::nullopt;
 }
 
-void ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<Candidate>& out) {
-  if (!a.image || a.c > 3) return;
+int ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<Candidate>& out) {
+  if (!a.image || a.c > 3) return 0;
   if (!ctx.source || !ctx.spec || ctx.rerun_budget <= 0) {
     PadBands(a, "without the source image and spec nothing can be re-run", out);
-    return;
+    return 0;
   }
   Rerun rerun(a, ctx);
   const Spec& spec = *ctx.spec;
@@ -600,7 +600,7 @@ void ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<C
   auto own = rerun.possible() ? rerun.StageOf(spec) : std::nullopt;
   if (!own || Compare(*own, a.ref, 1e-3).share < 1) {
     PadBands(a, "lockstep's pipeline re-run on the source does not reproduce its own tensor", out);
-    return;
+    return own ? 1 : 0;
   }
   Trials trials{a,
                 spec,
@@ -611,8 +611,9 @@ void ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<C
                 ctx.rerun_budget - 1,
                 {}};
   Variant start{spec.geometry, spec.resize, spec.input.channel_order, spec.normalize, {}, {}};
+  auto spent = [&] { return ctx.rerun_budget - trials.budget; };
   std::optional<Variant> self = Evaluate(trials, start);
-  if (!self) return;
+  if (!self) return spent();
 
   const std::vector<std::vector<Change>> fields = AlternativesByField(a, spec);
   Found found = TryEachChange(trials, start, fields);
@@ -622,10 +623,11 @@ void ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<C
   }
   if (found.best->score.share >= kHolds) {
     ReportReproduction(spec, *found.best, *self, out);
-    return;
+    return spent();
   }
-  if (ReportClosestDialect(found, *self, out)) return;
-  PadBands(a, "no re-run of lockstep's pipeline reproduces the other", out);
+  if (!ReportClosestDialect(found, *self, out))
+    PadBands(a, "no re-run of lockstep's pipeline reproduces the other", out);
+  return spent();
 }
 
 }  // namespace lockstep::fingerprint

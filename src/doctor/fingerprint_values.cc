@@ -113,13 +113,6 @@ AffineFit FitAffine(const Aligned& a, bool swap, double ref_step) {
 
 // ---- normalization names --------------------------------------------------------------------
 
-// pixel p (0..255) → value: alpha * p + beta, per channel.
-struct PixelMap {
-  std::array<double, 3> alpha{1, 1, 1}, beta{0, 0, 0};
-  bool known = false;
-  bool inferred = false;  // guessed from the values, not read from the spec
-};
-
 struct NamedNormalization {
   const char* name;
   std::array<double, 3> mean, std;
@@ -142,8 +135,8 @@ PixelMap FromNormalize(const NormalizeSpec& n) {
   return m;
 }
 
-// The reference's pixel → value map of this stage, from the spec (and the input quantization
-// for the quantized stage), else guessed from its values for the normalized stage.
+}  // namespace
+
 PixelMap ReferenceMap(const Aligned& a, const CompareContext& ctx) {
   PixelMap m;
   if (a.stage == StageKind::kResized) {
@@ -179,6 +172,8 @@ PixelMap ReferenceMap(const Aligned& a, const CompareContext& ctx) {
   }
   return m;
 }
+
+namespace {
 
 // "[0,1]", "[-1,1]", "ImageNet mean/std", or the ranges themselves; `m` maps pixels to values.
 std::string RangeName(const PixelMap& m, int channels, double slack) {

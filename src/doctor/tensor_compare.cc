@@ -304,13 +304,19 @@ TensorComparison CompareTensors(const TensorData& reference, const TensorData& o
   std::vector<Candidate> found;
   fingerprint::ValueHypotheses(a, context, found);
   if (stage != StageKind::kBoxes) fingerprint::Float16Hypotheses(a, found);
-  // Re-running resizes costs a few preprocessings; a hypothesis that already explains every
-  // element makes them moot. The cheap exact ones go first.
-  CompareContext rest = context;
-  if (IsImageStage(stage) && !Explained(found)) fingerprint::PadValueHypotheses(a, context, found);
-  if (IsImageStage(stage) && !Explained(found))
-    fingerprint::OrientationHypotheses(a, context, rest.rerun_budget, found);
-  if (IsImageStage(stage) && !Explained(found)) fingerprint::ResizeHypotheses(a, rest, found);
+  // Cheapest first: values alone, then pad values, tone curves and codecs on the stage's own
+  // pixels, then re-runs of the preprocessing (a few milliseconds each). Once a hypothesis
+  // explains every element the costlier ones are moot.
+  if (IsImageStage(stage)) {
+    CompareContext rest = context;
+    if (!Explained(found)) fingerprint::PadValueHypotheses(a, context, found);
+    if (!Explained(found)) fingerprint::PhotometricHypotheses(a, context, found);
+    if (!Explained(found)) fingerprint::CodecHypotheses(a, context, found);
+    if (!Explained(found)) fingerprint::OrientationHypotheses(a, context, rest.rerun_budget, found);
+    if (!Explained(found)) rest.rerun_budget -= fingerprint::ResizeHypotheses(a, rest, found);
+    if (!Explained(found))
+      fingerprint::SourceCodecHypotheses(a, context, rest.rerun_budget, found);
+  }
   if (stage == StageKind::kBoxes) fingerprint::BoxHypotheses(a, context, found);
   if (IsImageStage(stage) && !Explained(found)) {
     out.causes = fingerprint::PeelTwoCauses(a, context);
