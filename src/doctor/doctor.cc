@@ -2,6 +2,7 @@
 // agreement, COCO AP, attribution and the input-quantization what-ifs, then stage tensors from
 // elsewhere.
 #include "lockstep/doctor/doctor.h"
+#include "lockstep/image/decode.h"
 
 #include <algorithm>
 #include <bit>
@@ -137,7 +138,8 @@ class StageComparison {
   // One image: both pipelines' detections and traces.
   void Add(const fs::path& file, const Image& rgb, const ImageDetections& training,
            const ImageDetections& deployed, const DetectTrace& tt, const DetectTrace& dt) {
-    const CompareContext ctx = ContextFor(in_.training, input_, &rgb);
+    CompareContext ctx = ContextFor(in_.training, input_, &rgb);
+    ctx.source_orientation = ExifOrientationOfFile(file);
     AddGeometry(file, training.transform, deployed.transform);
     AddTensors(tt, dt, ctx);
     const bool raw_equal = AddRawOutputs(tt, dt, ctx);
@@ -348,9 +350,10 @@ Pipelines CompareStageByStage(const DoctorRun& run, const std::vector<fs::path>&
   const size_t n = files.size();
   for (size_t i = 0; i < n; ++i) {
     Image source = train.DecodeFile(files[i]);
-    Image deployed_source = in.deployed->input.exif_orientation == in.training.input.exif_orientation
-                                ? source
-                                : deploy.DecodeFile(files[i]);
+    Image deployed_source =
+        in.deployed->input.exif_orientation == in.training.input.exif_orientation
+            ? source
+            : deploy.DecodeFile(files[i]);
     DetectTrace tt, dt;
     p.training[i] = train.Detect(source, &tt);
     p.deployed[i] = deploy.Detect(deployed_source, &dt);
@@ -615,10 +618,10 @@ void MeasureUnitCosts(const DoctorRun& run, const DoctorImages& images, const Pi
     c.agreement = Agreement(p.training, found, in);
     c.agreement_share = AgreementShare(c.agreement);
     if (images.set)
-      c.ap_drop = training_ap - ApOf(run, *images.set, found, labels, "training with " + d.unit +
-                                                                          " from the deployed spec");
-    c.costly = doctor::DecideGate(in.gate, c.agreement, c.ap_drop, images.files.size(), d.unit)
-                   .costly;
+      c.ap_drop = training_ap - ApOf(run, *images.set, found, labels,
+                                     "training with " + d.unit + " from the deployed spec");
+    c.costly =
+        doctor::DecideGate(in.gate, c.agreement, c.ap_drop, images.files.size(), d.unit).costly;
     r.unit_costs.push_back(std::move(c));
   }
 }
@@ -662,8 +665,8 @@ DoctorReport RunDoctor(const DoctorInput& in) {
   r.model = in.model.string();
   r.training_source = in.training_source;
   r.gate_options = in.gate;
-  r.deployed_source = in.deployed ? in.deployed_source
-                                  : "stage tensors in " + in.stage_tensors->string();
+  r.deployed_source =
+      in.deployed ? in.deployed_source : "stage tensors in " + in.stage_tensors->string();
   std::shared_ptr<const ModelFile> model = LoadModelFile(in.model);
   const DoctorRun run{in, model, ModelInputOf(model->model(), model->source())};
 

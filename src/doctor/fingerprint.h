@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -38,6 +39,9 @@ struct Candidate {
   double agreement = 0;  // share of elements within tolerance after the transformation
   double residual = 0;   // max abs difference after the transformation, in the stage's units
   int rank = 0;          // tie-breaker: lower is more specific
+  // > 0 for the parts of one explanation that changed several things (a re-run with two fields
+  // changed): together they are the causes, in rank order.
+  int joint = 0;
   // The reference with this cause applied, aligned like Aligned::ref (empty when the hypothesis
   // cannot produce it): what is left after it is `other` against this, fingerprinted again.
   std::vector<double> transformed;
@@ -122,6 +126,19 @@ struct PixelAgreement {
 PixelAgreement AgreePixels(const std::vector<double>& expected, const std::vector<double>& other,
                            double tolerance);
 
+// A change to the source before lockstep's preprocessing (a tone curve, a codec round trip),
+// named for the fingerprint it would be.
+struct SourceChange {
+  Fingerprint fingerprint;  // evidence is completed with what the re-run measured
+  std::function<Image(const Image&)> apply;
+};
+// Each change applied to the source and lockstep's stage re-run (at most `budget` re-runs); the
+// one that best reproduces the other, if it holds — nearly every element within `tolerance`
+// pixel levels and the mean difference at least halved — is appended.
+void BestSourceChange(const Aligned& a, const CompareContext& ctx, const Pixels& p,
+                      const std::vector<SourceChange>& changes, double tolerance, int budget,
+                      std::vector<Candidate>& out);
+
 // The hypotheses by kind of evidence they need. Each appends what held.
 void ValueHypotheses(const Aligned& a, const CompareContext& context, std::vector<Candidate>& out);
 // Returns how many re-runs of the preprocessing it spent.
@@ -154,5 +171,12 @@ void CodecHypotheses(const Aligned& a, const CompareContext& context, std::vecto
 // `budget` re-runs.
 void SourceCodecHypotheses(const Aligned& a, const CompareContext& context, int budget,
                            std::vector<Candidate>& out);
+// A gamma or a gain and offset applied to the source before the resize (which mixes pixels, so
+// the stage-side curves only approach it): fitted on the stage, tried on the source.
+void SourcePhotometricHypotheses(const Aligned& a, const CompareContext& context, int budget,
+                                 std::vector<Candidate>& out);
+// Chroma halved on the source (a 4:2:0 or 4:2:2 camera frame) before the resize.
+void SourceChromaHypotheses(const Aligned& a, const CompareContext& context, int budget,
+                            std::vector<Candidate>& out);
 
 }  // namespace lockstep::fingerprint

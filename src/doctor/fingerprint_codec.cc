@@ -450,4 +450,26 @@ void SourceCodecHypotheses(const Aligned& a, const CompareContext& ctx, int budg
   out.push_back(std::move(c));
 }
 
+void SourceChromaHypotheses(const Aligned& a, const CompareContext& ctx, int budget,
+                            std::vector<Candidate>& out) {
+  if (a.c != 3 || !ctx.source || ctx.source->channels != 3) return;
+  std::optional<Pixels> p = ToPixels(a, ctx);
+  if (!p) return;
+  // The format a camera or JPEG frame has (BT.601 full range) and a video one (BT.709 limited),
+  // encoded and decoded alike: a mismatch of matrix or range shows on the stage itself.
+  std::vector<SourceChange> changes;
+  for (YuvFormat f : {YuvFormat{kBt601, false}, YuvFormat{kBt709, true}})
+    for (RoundTrip t : ChromaTreatments()) {
+      if (t.chroma == Chroma::k444) continue;
+      t.encode = t.decode = f;
+      changes.push_back({{"chroma_subsampled", "chroma subsampled " + ChromaName(t.chroma),
+                          "the source " + RoundTripText(t) + " before the resize"},
+                         [t](const Image& s) {
+                           return ToImage(Apply(FromImage(s), s.height, s.width, t), s.height,
+                                          s.width, 3);
+                         }});
+    }
+  BestSourceChange(a, ctx, *p, changes, RoundTripTolerance(*p), budget, out);
+}
+
 }  // namespace lockstep::fingerprint

@@ -122,10 +122,34 @@ double TensorTurns(const Aligned& a, std::vector<Candidate>& out) {
   return best;
 }
 
-std::string SourceTurnText(const Orientation& o) {
-  return "the source " + std::string(o.turn) + " (what EXIF orientation " + std::to_string(o.exif) +
-         " does: a file tagged " + std::to_string(Inverse(o.exif)) +
-         " decoded without applying it, or tagged " + std::to_string(o.exif) + " and turned twice)";
+// Whether the source file's EXIF tag accounts for a turn: stored pixels used as they are
+// (the turn undoes the tag) or the tag applied once more (the turn is the tag). Unknown tags
+// (0) leave both readings open.
+bool TagExplains(int tag, const Orientation& o) {
+  return tag == 0 || (tag > 1 && (o.exif == Inverse(tag) || o.exif == tag));
+}
+
+std::string SourceTurnText(const Orientation& o, int tag) {
+  std::string text = "the source " + std::string(o.turn);
+  if (tag == 0)
+    return text + " (what EXIF orientation " + std::to_string(o.exif) + " does: a file tagged " +
+           std::to_string(Inverse(o.exif)) + " decoded without applying it, or tagged " +
+           std::to_string(o.exif) + " and turned twice)";
+  if (tag > 1) return text + " (the file is tagged EXIF orientation " + std::to_string(tag) + ")";
+  return text +
+         " before the resize (the file has no EXIF orientation: a turn of the frame, "
+         "not of the tag)";
+}
+
+// A source turn under its name: an EXIF orientation when the file's tag accounts for it, else
+// the turn itself (a mirrored front camera, a sensor mounted sideways).
+Fingerprint SourceTurnFingerprint(const Orientation& o, int tag, const std::string& evidence) {
+  if (TagExplains(tag, o) || !*o.code)
+    return {"exif_orientation_not_applied",
+            "EXIF orientation not applied (or applied twice): the other resized the source " +
+                std::string(o.turn),
+            evidence};
+  return {o.code, "image " + std::string(o.turn) + " before the resize", evidence};
 }
 
 // Source turns: lockstep's preprocessing re-run on the source turned each EXIF way. Only a
@@ -150,14 +174,12 @@ void SourceTurns(const Aligned& a, const CompareContext& ctx, int& budget,
     c.agreement = g.share;
     c.residual = g.max_diff;
     c.rank = 0;  // a turn before the resize explains what a turn after it only approaches
-    c.fingerprint = {"exif_orientation_not_applied",
-                     "EXIF orientation not applied (or applied twice): the other resized the "
-                     "source " +
-                         std::string(o.turn),
-                     "lockstep's pipeline re-run on " + SourceTurnText(o) + " reproduces it at " +
-                         Percent(g.share) + " of elements within one level (tolerance " + Num(tol) +
-                         ", mean abs difference " + Fixed(g.mean_diff, 4) + ", largest " +
-                         Num(g.max_diff) + ")"};
+    c.fingerprint = SourceTurnFingerprint(
+        o, ctx.source_orientation,
+        "lockstep's pipeline re-run on " + SourceTurnText(o, ctx.source_orientation) +
+            " reproduces it at " + Percent(g.share) + " of elements within one level (tolerance " +
+            Num(tol) + ", mean abs difference " + Fixed(g.mean_diff, 4) + ", largest " +
+            Num(g.max_diff) + ")");
     c.transformed = std::move(*values);
     out.push_back(std::move(c));
   }

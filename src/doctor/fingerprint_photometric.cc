@@ -207,7 +207,13 @@ void BrightnessContrast(const Aligned& a, const CompareContext& ctx, const Pixel
   std::optional<GainOffset> fit = FitGainOffset(p);
   if (!fit || IsNamedNormalization(*fit, RealMap(a, ctx, p), a.c)) return;
   GainOffset f = *fit;
-  Curve curve = [f](double x) { return std::clamp(f.gain * x + f.offset, 0.0, 255.0); };
+  // A float pipeline leaves values past 0..255 as they are; an 8-bit one clips them.
+  const bool unclipped =
+      std::any_of(p.other.begin(), p.other.end(), [](double v) { return v < -1 || v > 256; });
+  Curve curve = [f, unclipped](double x) {
+    double v = f.gain * x + f.offset;
+    return unclipped ? v : std::clamp(v, 0.0, 255.0);
+  };
   CurveCheck k = Check(p, curve);
   if (!Explains(k, curve)) return;
   // Elements the gain and offset push past 0..255 and the other holds at the limit: the map was
@@ -237,8 +243,8 @@ void BrightnessContrast(const Aligned& a, const CompareContext& ctx, const Pixel
   c.fingerprint = {"brightness_contrast",
                    "brightness/contrast changed (gain " + Fixed(f.gain, 2) + ", offset " +
                        Fixed(f.offset, 1) + ")",
-                   "the other's pixels are lockstep's through " + map +
-                       " on every channel, clipped to 0..255" +
+                   "the other's pixels are lockstep's through " + map + " on every channel" +
+                       (unclipped ? ", not clipped (float pixels)" : ", clipped to 0..255") +
                        (clipped ? " (" + std::to_string(clipped) + " elements clipped)" : "") +
                        ": " + Measured(k)};
   c.transformed = ToStage(a, p, k.expected);
@@ -258,6 +264,59 @@ void PhotometricHypotheses(const Aligned& a, const CompareContext& context,
   if (!p) return;
   Gamma(a, *p, out);
   BrightnessContrast(a, context, *p, out);
+}
+
+namespace {
+
+// The source through a pixel curve, rounded to 8 bits as a camera stack or an augmentation
+// stores it.
+Image CurvedSource(const Image& source, const Curve& curve) {
+  std::array<uint8_t, 256> lut;
+  for (int v = 0; v < 256; ++v)
+    lut[size_t(v)] = uint8_t(std::clamp(std::floor(curve(v) + 0.5), 0.0, 255.0));
+  Image out = source;
+  for (uint8_t& v : out.pixels) v = lut[v];
+  return out;
+}
+
+// γ fitted on a resized stage is blurred by the resize: the fit and the usual display gammas
+// near it are tried.
+std::vector<double> GammasNear(double fitted) {
+  std::vector<double> out = {fitted};
+  for (double g : {2.2, 1.8, 2.4, 2.0, 2.5})
+    for (double v : {g, 1 / g})
+      if (std::abs(v / fitted - 1) < 0.2) out.push_back(v);
+  return out;
+}
+
+}  // namespace
+
+void SourcePhotometricHypotheses(const Aligned& a, const CompareContext& ctx, int budget,
+                                 std::vector<Candidate>& out) {
+  if (!ctx.source || ctx.source->channels == 4) return;
+  std::optional<Pixels> p = ToPixels(a, ctx);
+  if (!p) return;
+  std::vector<SourceChange> changes;
+  if (std::optional<double> fitted = EstimateGamma(*p))
+    for (double g : GammasNear(*fitted)) {
+      std::string value = Fixed(g, 2) + (g < 1 ? " (1/" + Fixed(1 / g, 2) + ")" : "");
+      Curve curve = [g](double x) { return GammaCurve(g, x); };
+      changes.push_back({{"gamma", "gamma ≈ " + value + " on the source",
+                          "the source through 255·(x/255)^" + Fixed(g, 3) + " before the resize"},
+                         [curve](const Image& s) { return CurvedSource(s, curve); }});
+    }
+  if (std::optional<GainOffset> f = FitGainOffset(*p);
+      f && !IsNamedNormalization(*f, RealMap(a, ctx, *p), a.c)) {
+    Curve curve = [f = *f](double x) { return f.gain * x + f.offset; };
+    changes.push_back({{"brightness_contrast",
+                        "brightness/contrast changed on the source (gain " + Fixed(f->gain, 2) +
+                            ", offset " + Fixed(f->offset, 1) + ")",
+                        "the source through " + Fixed(f->gain, 3) + "·x + " + Fixed(f->offset, 1) +
+                            ", clipped to 0..255, before the resize"},
+                       [curve](const Image& s) { return CurvedSource(s, curve); }});
+  }
+  BestSourceChange(a, ctx, *p, changes, 1 + 2 * p->ref_uncertainty + p->other_uncertainty, budget,
+                   out);
 }
 
 }  // namespace lockstep::fingerprint

@@ -182,4 +182,39 @@ PixelAgreement AgreePixels(const std::vector<double>& expected, const std::vecto
   return g;
 }
 
+void BestSourceChange(const Aligned& a, const CompareContext& ctx, const Pixels& p,
+                      const std::vector<SourceChange>& changes, double tolerance, int budget,
+                      std::vector<Candidate>& out) {
+  if (!ctx.source || !ctx.spec || changes.empty() || budget < 2) return;
+  const PixelAgreement before = AgreePixels(p.ref, p.other, tolerance);
+  if (before.share >= kHolds) return;
+  // The re-run must reproduce lockstep's own tensor, or it says nothing about the other.
+  auto own = RerunStage(a, ctx, *ctx.spec, *ctx.source);
+  if (!own || AgreePixels(*own, a.ref, 1e-3).share < 1) return;
+  const SourceChange* best = nullptr;
+  PixelAgreement best_score;
+  std::vector<double> best_values;
+  for (const SourceChange& change : changes) {
+    if (--budget <= 0) break;
+    auto values = RerunStage(a, ctx, *ctx.spec, change.apply(*ctx.source));
+    if (!values) continue;
+    PixelAgreement g = AgreePixels(RerunPixels(a, ctx, p, *values), p.other, tolerance);
+    if (!best || g.mean_abs < best_score.mean_abs)
+      best = &change, best_score = g, best_values = std::move(*values);
+  }
+  if (!best || best_score.share < kHolds || best_score.mean_abs > 0.5 * before.mean_abs) return;
+  Candidate c;
+  c.agreement = best_score.share;
+  c.residual = best_score.max_abs;
+  c.rank = 4;
+  c.fingerprint = best->fingerprint;
+  c.fingerprint.evidence += ": lockstep's pipeline re-run on the source so changed reproduces " +
+                            Percent(best_score.share) + " of elements within " + Num(tolerance) +
+                            " levels (before: " + Percent(before.share) +
+                            "), mean abs difference " + Fixed(best_score.mean_abs, 3) +
+                            " (before: " + Fixed(before.mean_abs, 3) + ")";
+  c.transformed = std::move(best_values);
+  out.push_back(std::move(c));
+}
+
 }  // namespace lockstep::fingerprint

@@ -492,6 +492,7 @@ void ReportReproduction(const Spec& spec, const Variant& best, const Variant& se
   Candidate c;
   c.agreement = best.score.share;
   c.residual = best.score.max_abs;
+  c.joint = parts.size() > 1 ? 1 : 0;
   // A combination's parts in the order of the data flow, the resize dialect last (the
   // smallest effect).
   c.rank = 1;

@@ -233,6 +233,17 @@ std::string MapText(const AffineFit& f, int channels) {
   return out;
 }
 
+// Two value maps alike to 1% of their slope (the constants of a fit through rounding).
+bool SameMap(const PixelMap& x, const PixelMap& y) {
+  for (size_t ch = 0; ch < 3; ++ch) {
+    double unit = std::max(std::abs(y.alpha[ch]), 1e-12);
+    if (std::abs(x.alpha[ch] - y.alpha[ch]) > 0.01 * unit ||
+        std::abs(x.beta[ch] - y.beta[ch]) > 0.01 * unit * 255)
+      return false;
+  }
+  return true;
+}
+
 void Normalization(const Aligned& a, const CompareContext& ctx, std::vector<Candidate>& out) {
   if (a.stage == StageKind::kRawOutput || a.stage == StageKind::kBoxes) return;
   PixelMap ref_map = ReferenceMap(a, ctx);
@@ -268,22 +279,25 @@ void Normalization(const Aligned& a, const CompareContext& ctx, std::vector<Cand
     std::string fit = "other = " + MapText(f, c) + " of lockstep's (least squares, " +
                       Percent(f.share) + " of elements within rounding, largest residual " +
                       Num(f.residual) + ")";
-    if (swap) {
-      cand.rank = 3;
-      cand.fingerprint = {
-          "channels_swapped", "channels swapped (RGB/BGR)",
-          "channels 0 and 2 exchanged, each normalized with its own mean/std: " + fit};
-      out.push_back(cand);
-      continue;
-    }
     cand.rank = 4;  // a fit within rounding: after the exact transformations
     std::string ours, theirs;
     if (ref_map.known && (a.stage != StageKind::kQuantized || (ctx.scale && *ctx.scale > 0))) {
       PixelMap other_map;
       for (size_t ch = 0; ch < 3; ++ch) {
-        size_t k = c == 1 ? 0 : ch;
-        other_map.alpha[ch] = f.scale[k] * ref_map.alpha[ch];
-        other_map.beta[ch] = f.scale[k] * ref_map.beta[ch] + f.offset[k];
+        size_t k = c == 1 ? 0 : ch, from = swap ? 2 - ch : ch;
+        other_map.alpha[ch] = f.scale[k] * ref_map.alpha[from];
+        other_map.beta[ch] = f.scale[k] * ref_map.beta[from] + f.offset[k];
+      }
+      if (swap && SameMap(other_map, ref_map)) {
+        // Swapped, then each position normalized with lockstep's constants for that position:
+        // the mean/std stayed in RGB order while the channels turned. One cause.
+        cand.rank = 3;
+        cand.fingerprint = {"channels_swapped", "channels swapped (RGB/BGR)",
+                            "channels 0 and 2 exchanged; each position keeps lockstep's mean/std "
+                            "for that position: " +
+                                fit};
+        out.push_back(cand);
+        continue;
       }
       if (a.stage == StageKind::kQuantized) {
         // Fitted through rounding on both sides: a few percent of slack.
@@ -293,6 +307,17 @@ void Normalization(const Aligned& a, const CompareContext& ctx, std::vector<Cand
         ours = RangeName(ref_map, std::max(c, 1), 0.01);
         theirs = RangeName(other_map, std::max(c, 1), 0.01);
       }
+    }
+    if (swap) {
+      // Two causes in one map: the swap, then another normalization (each channel its own
+      // mean/std, as a BGR pipeline's per-channel constants do).
+      Candidate swapped = cand;
+      swapped.rank = 3;
+      swapped.joint = 1;
+      swapped.fingerprint = {"channels_swapped", "channels swapped (RGB/BGR)",
+                             "channels 0 and 2 exchanged, and each scaled: " + fit};
+      out.push_back(swapped);
+      cand.joint = 1;
     }
     if (!ours.empty() && ours != theirs) {
       cand.fingerprint = {"normalization_range", theirs + " vs " + ours,

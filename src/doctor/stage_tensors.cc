@@ -12,6 +12,7 @@
 #include "doctor/doctor_gate.h"
 #include "lockstep/core/error.h"
 #include "lockstep/core/npy.h"
+#include "lockstep/image/decode.h"
 #include "lockstep/pipeline/quantize.h"
 
 namespace lockstep::doctor {
@@ -81,6 +82,7 @@ std::vector<ImageTensors> StageTensorFiles(const DoctorInput& in) {
 // The training pipeline's run of one image: its source, trace and detections.
 struct Traced {
   Image rgb;
+  int orientation = 1;  // the file's EXIF tag
   DetectTrace trace;
   ImageDetections detections;
 };
@@ -96,6 +98,7 @@ Traced TraceTraining(const DoctorInput& in, Detector& train, const fs::path& npy
   Traced t;
   t.detections = train.Detect(source, &t.trace);
   t.rgb = ToRgb(source);
+  t.orientation = ExifOrientationOfFile(image);
   return t;
 }
 
@@ -233,36 +236,56 @@ Finding StageFinding(const StageReport& s, const StageReport* own) {
   const std::string where = "$stage_tensors." + s.stage;
   const std::string training = "lockstep's training " + s.stage;
   if (s.stats.non_finite)
-    return {"stage_tensor_non_finite", Severity::kError, where, training,
+    return {"stage_tensor_non_finite",
+            Severity::kError,
+            where,
+            training,
             ImagesText(s) + ": " + std::to_string(s.stats.non_finite) +
                 " elements NaN or infinite where lockstep's are not; " + StatsText(s),
             "the other pipeline's " + s.stage + " tensor holds NaN or infinity",
             "find where the NaN or infinity first appears in the other pipeline"};
   if (s.equal())
-    return {"stage_tensor_matches", Severity::kInfo, where, training,
+    return {"stage_tensor_matches",
+            Severity::kInfo,
+            where,
+            training,
             "equal in " + std::to_string(s.images) + " images",
-            "this stage of the other pipeline matches the training spec", ""};
+            "this stage of the other pipeline matches the training spec",
+            ""};
   const bool judged_by_own = own && own->images == s.images;
   if (judged_by_own && own->equal())
-    return {"stage_inherits", Severity::kInfo, where, training,
-            ImagesText(s) + " differ, all of it inherited: the training step applied to the "
-                            "other's previous stage gives exactly this (" + StatsText(s) + ")",
-            "this stage adds no cause of its own", ""};
+    return {"stage_inherits",
+            Severity::kInfo,
+            where,
+            training,
+            ImagesText(s) +
+                " differ, all of it inherited: the training step applied to the "
+                "other's previous stage gives exactly this (" +
+                StatsText(s) + ")",
+            "this stage adds no cause of its own",
+            ""};
   const StageReport& judged = judged_by_own ? *own : s;
-  const std::string scope = judged_by_own ? " (its own step, given the other's previous stage)"
-                                          : "";
+  const std::string scope =
+      judged_by_own ? " (its own step, given the other's previous stage)" : "";
   if (!judged.fingerprints.empty()) {
     const Fingerprint& f = judged.fingerprints.front();
-    return {f.code, Severity::kError, where, training,
+    return {f.code,
+            Severity::kError,
+            where,
+            training,
             ImagesText(judged) + scope + ": " + f.description + " (" + f.evidence + "; " +
                 StatsText(judged) + ")",
             "the other pipeline's " + s.stage + " differs from training: " + f.description,
             "fix the other pipeline's " + s.stage + " stage: " + f.description};
   }
-  return {"stage_tensor_differs", Severity::kError, where, training,
+  return {"stage_tensor_differs",
+          Severity::kError,
+          where,
+          training,
           ImagesText(judged) + scope + " differ: " + StatsText(judged),
-          "the other pipeline's " + s.stage + " differs from training in no way lockstep "
-          "recognises",
+          "the other pipeline's " + s.stage +
+              " differs from training in no way lockstep "
+              "recognises",
           "dump each stage and compare them in order"};
 }
 
@@ -285,8 +308,8 @@ std::vector<NamedCause> CausesOf(const DoctorReport& r) {
         out.push_back({s.stage, f, judged.images, judged.images_differing});
       continue;
     }
-    NamedCause c{s.stage, {"unknown", "not recognised", ""}, judged.images,
-                 judged.images_differing};
+    NamedCause c{
+        s.stage, {"unknown", "not recognised", ""}, judged.images, judged.images_differing};
     if (!judged.fingerprints.empty()) c.fingerprint = judged.fingerprints.front();
     out.push_back(std::move(c));
   }
@@ -329,14 +352,15 @@ const TensorData& TrainingStage(const DoctorRun& run, const Traced& t, const Sta
 }
 
 // The stages of one image compared, the measurement taken.
-void CompareImage(const DoctorRun& run, Detector& train, const ImageTensors& files,
-                  const Traced& t, StageFolds& folds, Measurement& m, DoctorReport& r) {
+void CompareImage(const DoctorRun& run, Detector& train, const ImageTensors& files, const Traced& t,
+                  StageFolds& folds, Measurement& m, DoctorReport& r) {
   const DoctorInput& in = run.in;
   const std::string input_stage = run.input.dtype == DType::kFloat32 ? "normalized" : "quantized";
   std::map<std::string, TensorData> other;
   for (const auto& [stage, file] : files.stages) other[stage] = ReadNpyFile(file);
   const NextStep next(in.training, run.input, t.trace);
-  const CompareContext ctx = ContextFor(in.training, run.input, &t.rgb);
+  CompareContext ctx = ContextFor(in.training, run.input, &t.rgb);
+  ctx.source_orientation = t.orientation;
   CompareContext values_only = ctx;  // the reference is no longer lockstep's own resize
   values_only.source = nullptr;
   std::optional<ImageDetections> found;  // the model on the other's input
@@ -406,8 +430,7 @@ void ExplainStageTensors(const DoctorRun& run, DoctorReport& r) {
   StageFolds folds;
   Measurement m;
   for (size_t i = 0; i < images.size(); ++i) {
-    const Traced t =
-        TraceTraining(in, train, images[i].stages.begin()->second, images[i].image);
+    const Traced t = TraceTraining(in, train, images[i].stages.begin()->second, images[i].image);
     CompareImage(run, train, images[i], t, folds, m, r);
     if (in.progress) in.progress("stage tensors", i + 1, images.size());
   }

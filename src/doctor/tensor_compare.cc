@@ -216,6 +216,11 @@ void SortAndReport(std::vector<Candidate>& found, TensorComparison& out) {
     if (x.rank != y.rank) return x.rank < y.rank;
     return x.residual < y.residual;
   });
+  // The best explanation changed several things at once: those are the causes.
+  if (out.causes.empty() && !found.empty() && found.front().joint > 0)
+    for (const Candidate& c : found)
+      if (c.joint == found.front().joint && c.agreement == found.front().agreement)
+        out.causes.push_back(c.fingerprint);
   for (Candidate& c : found) out.fingerprints.push_back(std::move(c.fingerprint));
 }
 
@@ -310,12 +315,16 @@ TensorComparison CompareTensors(const TensorData& reference, const TensorData& o
   if (IsImageStage(stage)) {
     CompareContext rest = context;
     if (!Explained(found)) fingerprint::PadValueHypotheses(a, context, found);
-    if (!Explained(found)) fingerprint::PhotometricHypotheses(a, context, found);
+    // Sees the value hypotheses' fits: a normalization fit at the resized stage is a tone change.
+    fingerprint::PhotometricHypotheses(a, context, found);
     if (!Explained(found)) fingerprint::CodecHypotheses(a, context, found);
     if (!Explained(found)) fingerprint::OrientationHypotheses(a, context, rest.rerun_budget, found);
     if (!Explained(found)) rest.rerun_budget -= fingerprint::ResizeHypotheses(a, rest, found);
     if (!Explained(found))
-      fingerprint::SourceCodecHypotheses(a, context, rest.rerun_budget, found);
+      fingerprint::SourcePhotometricHypotheses(a, context, rest.rerun_budget, found);
+    if (!Explained(found))
+      fingerprint::SourceChromaHypotheses(a, context, rest.rerun_budget, found);
+    if (!Explained(found)) fingerprint::SourceCodecHypotheses(a, context, rest.rerun_budget, found);
   }
   if (stage == StageKind::kBoxes) fingerprint::BoxHypotheses(a, context, found);
   if (IsImageStage(stage) && !Explained(found)) {

@@ -287,6 +287,10 @@ int ExifOrientation(std::span<const uint8_t> jpeg) {
   return 1;
 }
 
+int ExifOrientationOfFile(const std::filesystem::path& path) {
+  return ExifOrientation(ReadFileBytes(path, kMaxImageFileBytes, "an image file"));
+}
+
 Image ApplyOrientation(const Image& src, int orientation) {
   if (orientation <= 1 || orientation > 8) return src;
   bool transpose = orientation >= 5;

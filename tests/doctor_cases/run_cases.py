@@ -318,8 +318,9 @@ def matches(expected, got):
     return len(expected) == len(got) and all(g in C.accepted(e) for e, g in zip(expected, got))
 
 
-def score(case, kind, codes):
-    """right / wrong / unknown, and a note."""
+def score(case, kind, codes, below=None):
+    """right / wrong / unknown, and a note. A cause named below error counts when it is the
+    expected one: the doctor measured it and found it costs less than its gate."""
     import cases as C
     if not case.expected:
         if case.control == "unknown":
@@ -332,6 +333,8 @@ def score(case, kind, codes):
     if kind == "aligned":
         if case.aligned_ok:
             return "right", "judged harmless (aligned)"
+        if below and len(case.expected) == 1 and below.get("code") in C.accepted(case.expected[0]):
+            return "right", "named, measured below the gate"
         return "wrong", "missed: aligned"
     if kind == "unknown":
         return "unknown", ""
@@ -362,6 +365,7 @@ def main():
     ap.add_argument("--json", help="write the results here")
     ap.add_argument("--jobs", type=int, default=2, help="doctor runs in parallel")
     args = ap.parse_args()
+    args.assets = os.path.abspath(args.assets)  # the case images are symlinks into it
     t_start = time.time()
 
     model = Path(args.assets) / MODEL_REL
@@ -435,7 +439,7 @@ def main():
                 keys_shown = True
             kind, codes, finding, below, causes = doctors_answer(
                 rc, report, case.cls == "combination")
-            verdict, note = score(case, kind, codes)
+            verdict, note = score(case, kind, codes, below)
             answer = kind if kind == "aligned" else (" + ".join(codes) if codes else kind)
             row = {
                 "case": case.name, "class": case.cls, "spec": case.spec,

@@ -68,6 +68,9 @@ struct CompareContext {
   std::optional<int64_t> zero_point;
   // For resized and box stages: the source image and the model input size.
   const Image* source = nullptr;
+  // The source file's EXIF orientation tag (1: none); 0 when not known. A turned source is
+  // called an EXIF orientation not applied only when the tag accounts for the turn.
+  int source_orientation = 0;
   int input_width = 0, input_height = 0;
   // With a source and a spec, image stages are explained by re-running lockstep's
   // preprocessing with changed fields (geometry, resize dialect, channel order, normalization):

@@ -27,6 +27,8 @@ Image DecodeImageFile(const std::filesystem::path& path, const DecodeOptions& op
 
 // The EXIF orientation tag (1..8) of a JPEG's APP1 segment; 1 when absent or unreadable.
 int ExifOrientation(std::span<const uint8_t> jpeg);
+// The same for a file (errors name it).
+int ExifOrientationOfFile(const std::filesystem::path& path);
 // Applies an EXIF orientation (1..8) to pixels.
 Image ApplyOrientation(const Image& image, int orientation);
 
