@@ -272,7 +272,7 @@ void BindRunDoctor(py::module_& m) {
       [](const py::handle& model, const py::handle& training, const py::handle& deployed,
          const py::handle& images, const py::handle& annotations, size_t max_images,
          const py::handle& stage_tensors, size_t sample_images, bool attribution, bool what_ifs,
-         int threads, double min_agreement, double max_ap_drop) {
+         int threads, double min_agreement, double max_ap_drop, size_t shapley_orders) {
         DoctorInput in;
         in.model = RequirePath(model, "model");
         in.training = AsSpec(training, "training spec");
@@ -289,6 +289,7 @@ void BindRunDoctor(py::module_& m) {
         in.stage_tensors = OptionalPath(stage_tensors, "stage_tensors");
         in.sample_images = sample_images;
         in.attribution = attribution;
+        in.shapley_orders = std::max<size_t>(2, shapley_orders);
         in.what_ifs = what_ifs;
         in.run.threads = threads;
         py::gil_scoped_release unlocked;
@@ -300,13 +301,15 @@ void BindRunDoctor(py::module_& m) {
       py::arg("sample_images") = 3, py::arg("attribution") = true, py::arg("what_ifs") = true,
       py::arg("threads") = 1, py::arg("min_agreement") = GateOptions{}.min_agreement,
       py::arg("max_ap_drop") = GateOptions{}.max_ap_drop,
+      py::arg("shapley_orders") = DoctorInput{}.shapley_orders,
       "Is it the model or the pipeline? Checks the training and deployed specs against each "
       "other and the model; with images, runs both stage by stage and names the first stage "
       "that diverges; with annotations, what it costs in COCO AP and which field explains it. "
       "A difference is an error when its measured cost passes the gate (detection agreement "
       "below min_agreement, or an AP drop above max_ap_drop, both fractions). With "
       "stage_tensors (a folder of <image file name>.<stage>.npy dumped by the deployed "
-      "pipeline), explains them against the training spec; deployed may then be None. As "
+      "pipeline), explains them against the training spec; deployed may then be None. With more "
+      "than 4 differing units, fair shares are sampled from shapley_orders random orders. As "
       "`lockstep doctor`.");
 }
 

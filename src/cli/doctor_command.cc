@@ -27,6 +27,7 @@ struct DoctorArgs {
   int threads = 1;
   double min_agreement = GateOptions{}.min_agreement * 100;
   double max_ap_drop = GateOptions{}.max_ap_drop * 100;
+  int shapley_orders = int(DoctorInput{}.shapley_orders);
   bool no_attribution = false, no_what_ifs = false;
 };
 
@@ -71,6 +72,11 @@ void AddDoctorCommand(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-attribution", args->no_attribution,
                 "skip the per-difference runs (each unit's own cost and its share of the AP gap: "
                 "one full run each)");
+  cmd->add_option("--shapley-orders", args->shapley_orders,
+                  "with more than 4 differing units, fair shares are sampled from this many "
+                  "random orders (each up to one run per unit)")
+      ->check(CLI::Range(2, 1000))
+      ->capture_default_str();
   cmd->add_flag("--no-what-ifs", args->no_what_ifs, "skip the input-quantization what-ifs");
   cmd->callback([args, &exit_code] {
     if (!args->coco.empty() && args->images.empty())
@@ -93,6 +99,7 @@ void AddDoctorCommand(CLI::App& app, int& exit_code) {
     if (!args->stage_tensors.empty()) in.stage_tensors = args->stage_tensors;
     in.max_images = size_t(args->max_images);
     in.attribution = !args->no_attribution;
+    in.shapley_orders = size_t(args->shapley_orders);
     in.what_ifs = !args->no_what_ifs;
     in.run.threads = args->threads;
     const bool tty = ::isatty(2);

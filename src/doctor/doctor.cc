@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 
+#include "doctor/attribution.h"
 #include "doctor/doctor_checks.h"
 #include "doctor/doctor_common.h"
 #include "doctor/doctor_gate.h"
@@ -20,6 +21,7 @@
 #include "lockstep/core/error.h"
 #include "lockstep/core/npy.h"
 #include "lockstep/detect/output_roles.h"
+#include "lockstep/model/edgetpu.h"
 #include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec_model.h"
 #include "lockstep/run/image_files.h"
@@ -30,6 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 using doctor::Agreement;
 using doctor::AgreementSums;
+using doctor::Ap;
 using doctor::ContextFor;
 using doctor::DoctorRun;
 using doctor::kFingerprintedImages;
@@ -370,8 +373,6 @@ Pipelines CompareStageByStage(const DoctorRun& run, const std::vector<fs::path>&
   return p;
 }
 
-double Ap(const CocoEvalResult& e) { return std::max(0.0, e.stats[0]); }
-
 DatasetRunOptions RunOptions(const DoctorInput& in, const std::string& what) {
   DatasetRunOptions o = in.run;
   o.reinterpret_8bit_input = true;
@@ -400,7 +401,7 @@ void NonFiniteFindings(DoctorReport& r) {
 // side from running, if anything.
 std::optional<Finding> CheckWithoutImages(const DoctorRun& run, DoctorReport& r) {
   const DoctorInput& in = run.in;
-  const ModelFile& file = *run.model;
+  const ModelFile& file = *run.given;
   // Without a deployed spec the training spec stands on both sides: its own checks only.
   const Spec& deployed = in.deployed ? *in.deployed : in.training;
   for (SpecDifference& d : DiffSpecs(in.training, deployed))
@@ -415,9 +416,24 @@ std::optional<Finding> CheckWithoutImages(const DoctorRun& run, DoctorReport& r)
   const std::optional<Finding> blocked =
       doctor::Blocking(CheckSpec(deployed, file, /*reinterpret_8bit_input=*/true));
   // How the outputs are read: a fact of the model (and its metadata), said once.
-  Detector probe =
-      Detector::Create(run.model, in.training, {.threads = in.run.interpreter_threads});
-  if (const auto& roles = probe.roles())
+  std::optional<Detector> probe;
+  try {
+    probe = Detector::Create(run.model, in.training, {.threads = in.run.interpreter_threads});
+  } catch (const Error& e) {
+    if (!ReadEdgeTpuFacts(file.model()).compiled) throw;
+    r.findings.push_back({"edgetpu_not_runnable", Severity::kInfo, "--model", "a runnable model",
+                          e.what(), "static checks only: no image can run here",
+                          "put the CPU twin (the same name without _edgetpu) beside it, or run "
+                          "on a board with an Edge TPU"});
+    return blocked;
+  }
+  if (run.model != run.given)
+    r.findings.push_back(
+        {"edgetpu_cpu_twin", Severity::kInfo, "--model", run.given->source(), run.model->source(),
+         "no Edge TPU runs here, so the pipelines run on the CPU twin (the .tflite given to "
+         "edgetpu_compiler): the same quantized graph, computed by TFLite's CPU kernels",
+         "run the doctor on the board to measure the Edge TPU itself"});
+  if (const auto& roles = probe->roles())
     r.findings.push_back(
         {"output_roles", Severity::kInfo, "model outputs",
          roles->reason,  // names its rule first
@@ -480,27 +496,6 @@ void EvaluateBoth(const DoctorRun& run, const EvalSet& set, const Pipelines& p, 
                           "see the attribution for which difference costs what"});
 }
 
-// Shapley shares: each unit's recovery averaged over every subset of the other units.
-void AddShapleyShares(size_t n, double gap, const std::function<double(uint32_t)>& ap_with,
-                      DoctorReport& r) {
-  // Shapley weight of a subset S not holding i: |S|! (n-|S|-1)! / n!.
-  auto factorial = [](size_t k) {
-    double f = 1;
-    for (size_t j = 2; j <= k; ++j) f *= double(j);
-    return f;
-  };
-  for (size_t i = 0; i < n; ++i) {
-    double value = 0;
-    for (uint32_t mask = 0; mask < (1u << n); ++mask) {
-      if (mask & (1u << i)) continue;
-      const size_t size = size_t(std::popcount(mask));
-      value += factorial(size) * factorial(n - size - 1) / factorial(n) *
-               (ap_with(mask | (1u << i)) - ap_with(mask));
-    }
-    r.attribution[i].shapley_share = value / gap;
-  }
-}
-
 // Attribution: each differing unit switched back to training alone, then (few units) every
 // subset, for Shapley shares that add up to the whole gap.
 void Attribute(const DoctorRun& run, const DoctorImages& images, DoctorReport& r) {
@@ -530,10 +525,24 @@ void Attribute(const DoctorRun& run, const DoctorImages& images, DoctorReport& r
     e.share = std::abs(gap) > 1e-9 ? e.ap_recovered / gap : 0;
     r.attribution.push_back(std::move(e));
   }
-  if (n > 1 && n <= kMaxShapleyUnits && std::abs(gap) > 1e-9)
-    AddShapleyShares(n, gap, ap_with, r);
-  else if (n == 1)
+  if (n > 1 && std::abs(gap) > 1e-9) {
+    if (n <= kMaxShapleyUnits) {
+      const std::vector<double> v = doctor::ExactShapley(n, ap_with);
+      for (size_t i = 0; i < n; ++i) r.attribution[i].shapley_share = v[i] / gap;
+    } else {
+      // 2^n runs are too many: random orders (and their reverses), each n runs at most.
+      r.shapley_seed = 20261206;
+      const doctor::ShapleyEstimate e =
+          doctor::SampleShapley(n, in.shapley_orders, r.shapley_seed, ap_with);
+      r.shapley_orders = e.orders;
+      for (size_t i = 0; i < n; ++i) {
+        r.attribution[i].shapley_share = e.value[i] / gap;
+        r.attribution[i].shapley_half_width = e.half_width[i] / std::abs(gap);
+      }
+    }
+  } else if (n == 1) {
     r.attribution[0].shapley_share = r.attribution[0].share;
+  }
   std::stable_sort(r.attribution.begin(), r.attribution.end(),
                    [](const AttributionEntry& a, const AttributionEntry& b) {
                      return a.shapley_share.value_or(a.share) > b.shapley_share.value_or(b.share);
@@ -652,6 +661,34 @@ void CheckWithImages(const DoctorRun& run, DoctorReport& r) {
   doctor::RegradeByCost(UnitFindings(run, r), r);
   if (images.set && in.attribution && !r.differences.empty()) Attribute(run, images, r);
   if (in.what_ifs && run.input.dtype != DType::kFloat32) WhatIfs(run, images, p, r);
+  r.fixes = doctor::RankFixes(r);
+}
+
+}  // namespace
+
+namespace {
+
+// The model the pipelines run on. One compiled for the Edge TPU runs only where libedgetpu and a
+// TPU are; elsewhere its CPU twin (edgetpu_compiler's input, the same name without _edgetpu)
+// runs instead when it sits beside it. Without a twin the compiled model stays: the static checks
+// need no runtime, and running images gives its own clear error.
+std::shared_ptr<const ModelFile> RunnableModel(std::shared_ptr<const ModelFile> model,
+                                               const DoctorInput& in) {
+  if (!ReadEdgeTpuFacts(model->model()).compiled) return model;
+  try {
+    Detector::Create(model, in.training, {.threads = in.run.interpreter_threads});
+    return model;
+  } catch (const Error&) {
+    const fs::path given(model->source());
+    std::string stem = given.stem().string();
+    const std::string suffix = "_edgetpu";
+    if (!stem.ends_with(suffix)) return model;  // static checks still run; images cannot
+    const fs::path twin =
+        given.parent_path() / (stem.substr(0, stem.size() - suffix.size()) + ".tflite");
+    std::error_code ec;
+    if (!fs::is_regular_file(twin, ec)) return model;
+    return LoadModelFile(twin);
+  }
 }
 
 }  // namespace
@@ -668,7 +705,9 @@ DoctorReport RunDoctor(const DoctorInput& in) {
   r.deployed_source =
       in.deployed ? in.deployed_source : "stage tensors in " + in.stage_tensors->string();
   std::shared_ptr<const ModelFile> model = LoadModelFile(in.model);
-  const DoctorRun run{in, model, ModelInputOf(model->model(), model->source())};
+  const DoctorRun run{in, RunnableModel(model, in), ModelInputOf(model->model(), model->source()),
+                      model};
+  if (run.model != run.given) r.model_run = run.model->source();
 
   const std::optional<Finding> blocked = CheckWithoutImages(run, r);
   if (in.images && in.deployed && blocked)

@@ -88,12 +88,11 @@ StageReport StageAccumulator::Finish() {
   }
   std::vector<std::pair<size_t, std::string>> order;
   for (const auto& [code, n] : votes) order.push_back({n, code});
-  std::stable_sort(order.begin(), order.end(),
-                   [](auto& x, auto& y) { return x.first > y.first; });
+  std::stable_sort(order.begin(), order.end(), [](auto& x, auto& y) { return x.first > y.first; });
   for (const auto& [n, code] : order) {
     Fingerprint f = examples[code];
-    f.evidence += " (first cause in " + std::to_string(n) + " of " +
-                  std::to_string(fingerprinted) + " differing images examined)";
+    f.evidence += " (first cause in " + std::to_string(n) + " of " + std::to_string(fingerprinted) +
+                  " differing images examined)";
     report.fingerprints.push_back(std::move(f));
   }
   return report;

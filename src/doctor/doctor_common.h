@@ -17,11 +17,17 @@ namespace lockstep::doctor {
 // re-runs part of a pipeline); later images only count as differing or not.
 inline constexpr size_t kFingerprintedImages = 8;
 
-// What every phase of a doctor run reads: the input and the model, loaded once.
+// AP@[.5:.95] of an evaluation; -1 (no annotations of that kind) counts as 0.
+inline double Ap(const CocoEvalResult& e) { return e.stats[0] > 0 ? e.stats[0] : 0.0; }
+
+// What every phase of a doctor run reads: the input and the model, loaded once. `model` is what
+// runs: the model given, or, for one compiled for the Edge TPU with no TPU here, its CPU twin;
+// `given` is the file as given, whose facts the static checks read.
 struct DoctorRun {
   const DoctorInput& in;
   std::shared_ptr<const ModelFile> model;
   ModelInput input;
+  std::shared_ptr<const ModelFile> given;
 };
 
 // Detections of two pipelines matched one to one (same class, IoU >= iou_threshold, greedy by

@@ -72,11 +72,11 @@ GateDecision DecideGate(const GateOptions& gate, const DetectionAgreement& agree
   d.ap_drop = ap_drop;
   d.costly = d.measured && Costly(gate, d.agreement_share, ap_drop);
   char limits[96];
-  std::snprintf(limits, sizeof limits, "gate: agreement >= %.1f%%%s", gate.min_agreement * 100,
-                ap_drop ? (", AP drop <= " + std::to_string(gate.max_ap_drop * 100).substr(0, 4) +
-                           " points")
-                              .c_str()
-                        : "");
+  std::snprintf(
+      limits, sizeof limits, "gate: agreement >= %.1f%%%s", gate.min_agreement * 100,
+      ap_drop ? (", AP drop <= " + std::to_string(gate.max_ap_drop * 100).substr(0, 4) + " points")
+                    .c_str()
+              : "");
   d.reason = what + ": " + CostText(d.agreement_share, agreement, ap_drop, images) + "; " + limits;
   return d;
 }
@@ -108,8 +108,8 @@ void RegradeByCost(const std::vector<std::vector<Finding>>& unit_findings, Docto
       }
     }
   }
-  r.findings.push_back(MeasuredCostFinding(g, HasErrors(r.findings),
-                                           "fix the differences graded as errors, largest cost first"));
+  r.findings.push_back(MeasuredCostFinding(
+      g, HasErrors(r.findings), "fix the differences graded as errors, largest cost first"));
 }
 
 Finding MeasuredCostFinding(const GateDecision& g, bool named_elsewhere, const std::string& fix) {
@@ -127,8 +127,9 @@ void RegradeStageFinding(const GateDecision& cost, Finding& f) {
   if (!cost.measured || f.severity != Severity::kError || f.code == "stage_tensor_non_finite")
     return;
   if (cost.costly) {
-    f.consequence += " (measured: " + CostText(cost.agreement_share, cost.agreement, cost.ap_drop,
-                                               cost.images) + ")";
+    f.consequence +=
+        " (measured: " + CostText(cost.agreement_share, cost.agreement, cost.ap_drop, cost.images) +
+        ")";
   } else {
     f.severity = Severity::kWarning;
     f.consequence += " (measured: costs nothing that passes the gate; " +

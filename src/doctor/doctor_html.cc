@@ -26,6 +26,7 @@ constexpr const char* kDoctorStyle =
     ".verdict-aligned{background:#009E73;color:#ffffff}\n"
     ".verdict-warnings{background:#E69F00;color:#222222}\n"
     ".verdict-misaligned{background:#D55E00;color:#ffffff}\n"
+    ".verdict .basis{font-size:14px;margin-top:6px}\n"
     "table.text th,table.text td{text-align:left;vertical-align:top}\n"
     "table.facts th{background:none;border:none;padding:2px 12px 2px 0}\n"
     "table.facts td{border:none;padding:2px 0;text-align:left}\n"
@@ -183,6 +184,16 @@ std::string StatsCells(const DifferenceStats& s) {
          "</td><td>" + Format("%.4g", s.mean_abs_diff) + "</td>";
 }
 
+// What to fix, in order: the report leads with it.
+void FixList(std::ostringstream& h, const DoctorReport& r) {
+  if (r.fixes.empty()) return;
+  h << "<h2>Fix first</h2>\n<ol id=\"fixes\">\n";
+  for (size_t i = 0; i < r.fixes.size(); ++i)
+    h << "<li><strong>fix <code>" << Esc(r.fixes[i].unit) << "</code>" << (i ? "" : " first")
+      << "</strong>: " << Esc(r.fixes[i].text) << "</li>\n";
+  h << "</ol>\n";
+}
+
 void Header(std::ostringstream& h, const DoctorReport& r) {
   size_t errors = 0, warnings = 0;
   for (const Finding& f : r.findings) {
@@ -208,9 +219,20 @@ void Header(std::ostringstream& h, const DoctorReport& r) {
     verdict += " The pipelines first diverge at <em>" + Esc(r.first_divergence) + "</em>.";
   else if (!r.stages.empty())
     verdict += " Every stage agrees on " + count(r.images, "image") + ".";
+  // The verdict's basis: what the detections measured, or the catalogue's static severities.
+  const std::string basis =
+      r.gate && r.gate->measured
+          ? "Measured: " + r.gate->reason + "."
+          : "Static: no image ran, so the severities are the catalogue's (give images to measure).";
   h << "<h1>lockstep doctor</h1>\n<div id=\"verdict\" class=\"verdict " << cls << "\">" << verdict
-    << "</div>\n<table class=\"facts\">\n"
-    << "<tr><th>model</th><td><code>" << Esc(r.model) << "</code></td></tr>\n"
+    << "<div class=\"basis\">" << Esc(basis) << "</div></div>\n";
+  FixList(h, r);
+  h << "<table class=\"facts\">\n"
+    << "<tr><th>model</th><td><code>" << Esc(r.model) << "</code>"
+    << (r.model_run.empty()
+            ? std::string()
+            : "<br>ran on its CPU twin <code>" + Esc(r.model_run) + "</code> (no Edge TPU here)")
+    << "</td></tr>\n"
     << "<tr><th>training</th><td><code>" << Esc(r.training_source) << "</code></td></tr>\n"
     << "<tr><th>deployed</th><td><code>" << Esc(r.deployed_source) << "</code></td></tr>\n"
     << "<tr><th>images</th><td>"
@@ -475,12 +497,18 @@ void Attribution(std::ostringstream& h, const DoctorReport& r) {
       << "</td><td>" << Percent(e.ap_switched) << "</td><td>"
       << Format("%+.1f", 100 * e.ap_recovered) << "</td><td>"
       << Esc(std::isfinite(e.share) ? Share(e.share) : std::string("n/a")) << "</td><td>"
-      << Esc(e.shapley_share ? Share(*e.shapley_share) : std::string("-")) << "</td></tr>\n";
+      << Esc(e.shapley_share ? Share(*e.shapley_share) : std::string("-"))
+      << Esc(e.shapley_half_width ? " ±" + Share(*e.shapley_half_width) : std::string())
+      << "</td></tr>\n";
   }
   h << "</table>\n<p>Alone: the unit switched back by itself; those shares need not add to 100% "
        "when the mistakes interact. Fair share: the unit's recovery averaged over every order of "
-       "switching the units back (computed up to "
-    << kMaxShapleyUnits << " units); those add up to the whole gap.</p>\n";
+       "switching the units back; those add up to the whole gap. "
+    << (r.shapley_orders ? "With more than " + std::to_string(kMaxShapleyUnits) +
+                               " units they are sampled from " + std::to_string(r.shapley_orders) +
+                               " random orders; ± is a 95% interval."
+                         : std::string("Computed exactly, over every subset of the units."))
+    << "</p>\n";
 }
 
 void WhatIfs(std::ostringstream& h, const DoctorReport& r) {

@@ -124,8 +124,30 @@ ojson AttributionJson(const std::vector<AttributionEntry>& attribution) {
                    {"ap_switched", a.ap_switched},
                    {"ap_recovered", a.ap_recovered},
                    {"share", a.share},
-                   {"shapley_share", a.shapley_share ? ojson(*a.shapley_share) : ojson(nullptr)}});
+                   {"shapley_share", a.shapley_share ? ojson(*a.shapley_share) : ojson(nullptr)},
+                   {"shapley_half_width",
+                    a.shapley_half_width ? ojson(*a.shapley_half_width) : ojson(nullptr)}});
   }
+  return out;
+}
+
+// How the fair shares were computed: exactly, or from sampled orders (with the seed).
+ojson ShapleyJson(const DoctorReport& r) {
+  if (r.attribution.empty() || !r.attribution.front().shapley_share) return nullptr;
+  if (!r.shapley_orders) return {{"method", "exact"}};
+  return {{"method", "sampled"},
+          {"orders", r.shapley_orders},
+          {"seed", r.shapley_seed},
+          {"interval", "95%, normal approximation over antithetic pairs of orders"}};
+}
+
+ojson FixesJson(const std::vector<FixStep>& fixes) {
+  ojson out = ojson::array();
+  for (const FixStep& f : fixes)
+    out.push_back({{"unit", f.unit},
+                   {"gain", f.gain ? ojson(*f.gain) : ojson(nullptr)},
+                   {"basis", f.basis},
+                   {"text", f.text}});
   return out;
 }
 
@@ -215,8 +237,9 @@ void WriteVerdict(std::ostream& o, const DoctorReport& r) {
     if (f.severity == Severity::kError) ++errors;
     if (f.severity == Severity::kWarning) ++warnings;
   }
-  o << "lockstep doctor: " << r.model << "\n"
-    << "  training: " << r.training_source << "\n  deployed: " << r.deployed_source << "\n";
+  o << "lockstep doctor: " << r.model << "\n";
+  if (!r.model_run.empty()) o << "  ran on its CPU twin " << r.model_run << " (no Edge TPU here)\n";
+  o << "  training: " << r.training_source << "\n  deployed: " << r.deployed_source << "\n";
   o << Verdict(r) << ": " << errors << " error(s), " << warnings << " warning(s)\n";
   if (r.gate && r.gate->measured)
     o << "  measured: " << r.gate->reason << "\n";
@@ -234,6 +257,9 @@ void WriteVerdict(std::ostream& o, const DoctorReport& r) {
   if (shown > 12) o << "  ... " << shown - 12 << " more (see --json)\n";
   for (const Finding& f : r.findings) info += f.severity == Severity::kInfo;
   if (info) o << "  (" << info << " info finding(s) with model facts: --json)\n";
+  for (size_t i = 0; i < r.fixes.size() && i < 5; ++i)
+    o << (i ? "  then " : "fix ") << r.fixes[i].unit << (i ? "" : " first") << ": "
+      << r.fixes[i].text << "\n";
 }
 
 // Which stages agree, and where they first diverge.
@@ -291,8 +317,14 @@ void WriteAttribution(std::ostream& o, const DoctorReport& r) {
       std::snprintf(buf, sizeof buf, "  fair share %5.1f%%", *a.shapley_share * 100);
       o << buf;
     }
+    if (a.shapley_half_width) {
+      std::snprintf(buf, sizeof buf, " ±%.1f%%", *a.shapley_half_width * 100);
+      o << buf;
+    }
     o << "\n";
   }
+  if (r.shapley_orders)
+    o << "  (fair shares sampled from " << r.shapley_orders << " orders; ± is a 95% interval)\n";
   if (r.attribution.size() > 1 && !r.attribution.front().shapley_share)
     o << "  (" << Pct(1 - ExplainedShare(r))
       << "% of the gap only goes when several are fixed together)\n";
@@ -319,6 +351,7 @@ ojson DoctorJson(const DoctorReport& r) {
   ojson j;
   j["aligned"] = r.aligned;
   j["model"] = r.model;
+  j["model_run"] = r.model_run.empty() ? ojson(nullptr) : ojson(r.model_run);
   j["training"] = r.training_source;
   j["deployed"] = r.deployed_source;
   j["verdict"] = Verdict(r);
@@ -329,7 +362,9 @@ ojson DoctorJson(const DoctorReport& r) {
   j["first_divergence"] = r.first_divergence.empty() ? ojson(nullptr) : ojson(r.first_divergence);
   j["stats"] = RunStatsJson(r);
   if (r.agreement) j["agreement"] = AgreementJson(*r.agreement);
+  j["fix_list"] = FixesJson(r.fixes);
   j["attribution"] = AttributionJson(r.attribution);
+  j["shapley"] = ShapleyJson(r);
   // What no single unit explains alone: the units interact (fixing one leaves the others).
   if (!r.attribution.empty()) j["attribution_interaction_share"] = 1 - ExplainedShare(r);
   j["what_ifs"] = WhatIfsJson(r.what_ifs);

@@ -22,7 +22,9 @@ std::vector<Undo> Undos() {
   };
   return {
       {"channels_swapped", "channels swapped (RGB/BGR)",
-       [at](const Aligned& a, int y, int x, int ch) { return at(a, y, x, a.c == 3 ? 2 - ch : ch); }},
+       [at](const Aligned& a, int y, int x, int ch) {
+         return at(a, y, x, a.c == 3 ? 2 - ch : ch);
+       }},
       {"mirrored_horizontally", "mirrored left-right",
        [at](const Aligned& a, int y, int x, int ch) { return at(a, y, a.w - 1 - x, ch); }},
       {"mirrored_vertically", "mirrored upside down",

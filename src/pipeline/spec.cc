@@ -543,13 +543,13 @@ Spec ReadSpecFile(const std::string& path) {
 }
 
 nlohmann::ordered_json ToJson(const Spec& s) {
-  using json = nlohmann::ordered_json;
-  json j;
+  using ordered = nlohmann::ordered_json;
+  ordered j;
   j["schema"] = kSpecSchema;
   if (!s.name.empty()) j["name"] = s.name;
   j["input"] = {{"channel_order", Name(s.input.channel_order)},
                 {"exif_orientation", s.input.exif_orientation}};
-  json g = {{"mode", Name(s.geometry.mode)}};
+  ordered g = {{"mode", Name(s.geometry.mode)}};
   if (s.geometry.mode == GeometryMode::kLetterbox || s.geometry.mode == GeometryMode::kPadOnly) {
     g["placement"] = Name(s.geometry.placement);
     g["pad_value"] = s.geometry.pad_value;
@@ -564,12 +564,13 @@ nlohmann::ordered_json ToJson(const Spec& s) {
   }
   if (s.geometry.mode == GeometryMode::kCenterCrop) g["crop_fraction"] = s.geometry.crop_fraction;
   j["geometry"] = g;
-  json r = {{"dialect", Name(s.resize.dialect)}, {"interpolation", Name(s.resize.interpolation)}};
+  ordered r = {{"dialect", Name(s.resize.dialect)},
+               {"interpolation", Name(s.resize.interpolation)}};
   if (s.resize.dialect == ResizeDialect::kTf) r["antialias"] = s.resize.antialias;
   if (s.resize.dialect == ResizeDialect::kTfLegacy) r["align_corners"] = s.resize.align_corners;
   j["resize"] = r;
   j["normalize"] = {{"mean", s.normalize.mean}, {"std", s.normalize.std}};
-  json t = {{"layout", Name(s.tensor.layout)}, {"rounding", Name(s.tensor.rounding)}};
+  ordered t = {{"layout", Name(s.tensor.layout)}, {"rounding", Name(s.tensor.rounding)}};
   if (s.tensor.width) t["width"] = s.tensor.width;
   if (s.tensor.height) t["height"] = s.tensor.height;
   if (s.tensor.dtype) t["dtype"] = DTypeName(*s.tensor.dtype);
@@ -577,14 +578,14 @@ nlohmann::ordered_json ToJson(const Spec& s) {
   if (s.tensor.zero_point) t["zero_point"] = *s.tensor.zero_point;
   if (!s.tensor.saturate) t["saturate"] = false;
   j["tensor"] = t;
-  json o = {{"decoder", Name(s.output.decoder)},
-            {"score_threshold", s.output.score_threshold},
-            {"clamp_boxes", s.output.clamp_boxes}};
+  ordered o = {{"decoder", Name(s.output.decoder)},
+               {"score_threshold", s.output.score_threshold},
+               {"clamp_boxes", s.output.clamp_boxes}};
   if (!s.output.labels.empty()) o["labels"] = s.output.labels;
   if (!s.output.label_file.empty()) o["label_file"] = s.output.label_file;
   if (s.output.decoder == Decoder::kSsdRaw) {
     const AnchorSpec& a = s.output.anchors;
-    json anchors = {{"source", Name(a.source)}};
+    ordered anchors = {{"source", Name(a.source)}};
     if (a.source == AnchorSource::kConstant && !a.tensor.empty()) anchors["tensor"] = a.tensor;
     if (a.source == AnchorSource::kGenerator) {
       const SsdAnchorOptions& gen = a.generator;

@@ -343,10 +343,7 @@ TEST(DoctorCatalogue, LabelsThatMoveClasses) {
   EXPECT_FALSE(r.aligned);
 }
 
-TEST(DoctorCatalogue, EdgeTpuCompiledModelIsSaid) {
-  fs::path model = LOCKSTEP_ASSET(
-      "models/detection/frc_ssd_mobilenet_v2_fpnlite_320_detect_quant_edgetpu.tflite");
-  if (model.empty()) GTEST_SKIP() << "no shared assets";
+DoctorInput EdgeTpuInput(const fs::path& model) {
   json t = {{"schema", "lockstep.pipeline/v1"},
             {"normalize", {{"mean", {0, 0, 0}}, {"std", {255, 255, 255}}}},
             {"output", {{"labels", {"note", "robot", "test"}}}}};
@@ -354,15 +351,54 @@ TEST(DoctorCatalogue, EdgeTpuCompiledModelIsSaid) {
   in.model = model;
   in.training = ParseSpec(t, "t");
   in.deployed = in.training;
-  // The compiled model cannot run here (no Edge TPU): its facts come from the file alone, and
-  // the probe Detector would need the TPU, so the report is an Error naming the CPU twin.
+  return in;
+}
+
+// No Edge TPU here: the compiled model's facts come from the file, and the images run on its CPU
+// twin (the same name without _edgetpu, beside it), which the report names.
+TEST(DoctorCatalogue, EdgeTpuModelRunsOnItsCpuTwin) {
+  fs::path model = LOCKSTEP_ASSET(
+      "models/detection/frc_ssd_mobilenet_v2_fpnlite_320_detect_quant_edgetpu.tflite");
+  fs::path images = LOCKSTEP_ASSET("datasets/coco128/train2017");
+  if (model.empty() || images.empty()) GTEST_SKIP() << "no shared assets";
+  DoctorInput in = EdgeTpuInput(model);
+  in.images = images;
+  in.max_images = 2;
+  DoctorReport r = RunDoctor(in);
+  const Finding* f = FindingOf(r, "edgetpu_compiled");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->expected.find("compiled for the Edge TPU: 1 segment"), std::string::npos);
+  EXPECT_EQ(fs::path(r.model_run).filename(),
+            "frc_ssd_mobilenet_v2_fpnlite_320_detect_quant.tflite");
+  ASSERT_NE(FindingOf(r, "edgetpu_cpu_twin"), nullptr);
+  EXPECT_EQ(r.images, 2u);
+  EXPECT_EQ(r.stages.size(), 6u);
+  EXPECT_NE(DoctorSummary(r).find("ran on its CPU twin"), std::string::npos);
+}
+
+// Without the twin, the static checks still run; images cannot, and the error says why.
+TEST(DoctorCatalogue, EdgeTpuModelWithoutTwinChecksStaticallyOnly) {
+  fs::path model = LOCKSTEP_ASSET(
+      "models/detection/frc_ssd_mobilenet_v2_fpnlite_320_detect_quant_edgetpu.tflite");
+  fs::path images = LOCKSTEP_ASSET("datasets/coco128/train2017");
+  if (model.empty() || images.empty()) GTEST_SKIP() << "no shared assets";
+  const fs::path lone = testing::ScratchDir() / "edgetpu_lone" / model.filename();
+  fs::create_directories(lone.parent_path());
+  fs::copy_file(model, lone, fs::copy_options::overwrite_existing);
+  DoctorInput in = EdgeTpuInput(lone);
+  DoctorReport r = RunDoctor(in);
+  EXPECT_TRUE(r.model_run.empty());
+  ASSERT_NE(FindingOf(r, "edgetpu_compiled"), nullptr);
+  const Finding* f = FindingOf(r, "edgetpu_not_runnable");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->found.find("libedgetpu.so.1"), std::string::npos) << f->found;
+  in.images = images;
+  in.max_images = 1;
   try {
-    DoctorReport r = RunDoctor(in);
-    const Finding* f = FindingOf(r, "edgetpu_compiled");
-    ASSERT_NE(f, nullptr);
-    EXPECT_NE(f->expected.find("compiled for the Edge TPU: 1 segment"), std::string::npos);
+    RunDoctor(in);
+    ADD_FAILURE() << "images ran on a compiled model without an Edge TPU or its twin";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("edgetpu"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("is not beside it"), std::string::npos) << e.what();
   }
 }
 

@@ -10,7 +10,8 @@ execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target layout_ba
 if(back EQUAL 0)
   message(FATAL_ERROR "the back edge (pipeline -> doctor) compiled: the room order is not enforced")
 endif()
-if(NOT back_out MATCHES "lockstep/doctor/doctor.h: No such file or directory")
+# GCC: "doctor.h: No such file or directory"; clang: "'lockstep/doctor/doctor.h' file not found".
+if(NOT back_out MATCHES "lockstep/doctor/doctor.h(: No such file or directory|' file not found)")
   message(FATAL_ERROR "the back edge failed for another reason than the unseen header:\n${back_out}")
 endif()
 message(STATUS "room order holds: pipeline cannot see lockstep/doctor/doctor.h")

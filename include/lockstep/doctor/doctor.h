@@ -45,9 +45,10 @@ struct DoctorInput {
   // Stage tensors from the other (deployed) pipeline: <image file name>.<stage>.npy with stage
   // resized, normalized, quantized or boxes, compared with the training spec's.
   std::optional<std::filesystem::path> stage_tensors;
-  size_t sample_images = 3;  // images kept with pictures for the report
-  bool attribution = true;   // one extra evaluation per differing unit (needs annotations)
-  bool what_ifs = true;      // input-quantization what-ifs (needs a quantized input)
+  size_t sample_images = 3;   // images kept with pictures for the report
+  bool attribution = true;    // one extra evaluation per differing unit (needs annotations)
+  size_t shapley_orders = 8;  // orders sampled when more than kMaxShapleyUnits units differ
+  bool what_ifs = true;       // input-quantization what-ifs (needs a quantized input)
   double agreement_iou = 0.5;
   double agreement_score_threshold = 0.3;  // detections compared above this score
   GateOptions gate;
@@ -115,8 +116,22 @@ struct AttributionEntry {
   // units back, so the shares add up to 1 even when the mistakes interact (one AP evaluation per
   // subset of units: computed for up to kMaxShapleyUnits differing units).
   std::optional<double> shapley_share;
+  // Sampled Shapley (more than kMaxShapleyUnits units): the 95% interval's half width, as a share.
+  std::optional<double> shapley_half_width;
 };
+// Up to this many differing units the Shapley shares are exact (2^n evaluations); beyond, they
+// are sampled from DoctorInput::shapley_orders random orders.
 inline constexpr size_t kMaxShapleyUnits = 4;
+
+// One line of the fix list that leads the report: "fix channel_order first: +4.8 AP (fair share
+// 48% of the gap)". `gain` ranks the list: AP points as a fraction (fair share or alone), or for
+// the reverse ablation the AP (or share of detections) the unit alone costs training.
+struct FixStep {
+  std::string unit;
+  std::optional<double> gain;
+  std::string basis;  // "fair share", "sampled fair share", "alone", "reverse ablation"
+  std::string text;   // what comes after "fix <unit>: "
+};
 
 // A planted input-quantization mistake and its cost against the training pipeline.
 struct WhatIf {
@@ -152,6 +167,8 @@ struct ExternalComparison {
 
 struct DoctorReport {
   std::string model;
+  // The model the images ran on when it is not `model`: an Edge TPU model's CPU twin.
+  std::string model_run;
   std::string training_source, deployed_source;
   // Error-severity findings make the pipelines misaligned (exit 1). For the doctor, a finding's
   // `expected` is the training side's value (or the model's) and `found` the deployed side's.
@@ -164,9 +181,12 @@ struct DoctorReport {
   size_t images = 0;
   std::optional<CocoEvalResult> training_eval, deployed_eval;
   GateOptions gate_options;                   // as given
-  std::optional<GateDecision> gate;          // with images or stage tensors
+  std::optional<GateDecision> gate;           // with images or stage tensors
   std::vector<UnitCost> unit_costs;           // with images and more than one differing unit
   std::vector<AttributionEntry> attribution;  // largest share first
+  size_t shapley_orders = 0;  // sampled Shapley: the orders evaluated (0: exact, or none)
+  uint32_t shapley_seed = 0;
+  std::vector<FixStep> fixes;  // the differing units, the one to fix first first
   std::vector<WhatIf> what_ifs;
   std::vector<ExternalComparison> external;
   std::vector<StageReport> external_stages;  // the stage tensors folded per stage, in order
