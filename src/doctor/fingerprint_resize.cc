@@ -179,6 +179,11 @@ struct Variant {
   NormalizeSpec normalize;
   Transform transform;  // what the geometry gave
   Score score;
+  // The quantized stage's own step, when not lockstep's: the zero point (forgotten: 0) and the
+  // rounding (astype truncates, and wraps unless it saturates). Unset: lockstep's.
+  std::optional<int64_t> zero_point;
+  std::optional<Rounding> rounding;
+  std::optional<bool> saturate;
 };
 
 std::string ContentText(const Transform& t, const std::array<int, 3>& pad, bool pads) {
@@ -284,6 +289,9 @@ std::string KeyOf(const Variant& v) {
     k.append(Num(x)).append(1, ' ');
   for (int p : v.geometry.pad_value) k.append(std::to_string(p)).append(1, ' ');
   k.append(DialectName(v.resize)).append(1, ' ').append(Name(v.order));
+  k.append(" zp").append(v.zero_point ? std::to_string(*v.zero_point) : "=");
+  k.append(" r").append(v.rounding ? Name(*v.rounding) : "=");
+  k.append(" s").append(v.saturate ? std::to_string(int(*v.saturate)) : "=");
   for (size_t c = 0; c < 3; ++c)
     k.append(1, ' ')
         .append(Num(v.normalize.mean[c]))
@@ -361,6 +369,9 @@ std::optional<Variant> Evaluate(Trials& trials, Variant v) {
   Spec s = trials.spec;
   s.geometry = v.geometry, s.resize = v.resize, s.input.channel_order = v.order;
   s.normalize = v.normalize;
+  if (v.rounding) s.tensor.rounding = *v.rounding;
+  if (v.saturate) s.tensor.saturate = *v.saturate;
+  s.tensor.zero_point = v.zero_point.value_or(int64_t(trials.zp));
   --trials.budget;
   auto values = trials.rerun.StageOf(s);
   if (!values) return std::nullopt;
@@ -389,8 +400,9 @@ bool Exact(const std::optional<Variant>& v) {
 // changes to a variant.
 using Change = std::function<void(Variant&)>;
 
-std::vector<std::vector<Change>> AlternativesByField(const Aligned& a, const Spec& spec) {
-  std::vector<std::vector<Change>> fields(4);
+std::vector<std::vector<Change>> AlternativesByField(const Aligned& a, const Spec& spec,
+                                                     const CompareContext& ctx) {
+  std::vector<std::vector<Change>> fields(5);
   for (const GeometrySpec& g : AlternativeGeometries(spec.geometry))
     fields[0].push_back([g](Variant& v) { v.geometry = g; });
   for (const ResizeSpec& r : AllDialects())
@@ -403,6 +415,20 @@ std::vector<std::vector<Change>> AlternativesByField(const Aligned& a, const Spe
     for (const auto& [name, n] : NamedNormalizations())
       if (NormalizationName(n) != NormalizationName(spec.normalize))
         fields[3].push_back([n](Variant& v) { v.normalize = n; });
+  // The quantize step itself, as the quantized integer tensor shows it.
+  if (a.stage == StageKind::kQuantized && a.ref_integer) {
+    if (ctx.zero_point.value_or(0) != 0)
+      fields[4].push_back([](Variant& v) {
+        v.zero_point = v.zero_point ? std::nullopt : std::optional<int64_t>(0);
+      });
+    if (spec.tensor.rounding != Rounding::kTruncate) {
+      fields[4].push_back([](Variant& v) {
+        v.rounding = Rounding::kTruncate;
+        v.saturate = false;  // astype
+      });
+      fields[4].push_back([](Variant& v) { v.rounding = Rounding::kTruncate; });
+    }
+  }
   return fields;
 }
 
@@ -418,7 +444,7 @@ Found TryEachChange(Trials& trials, const Variant& start,
                     const std::vector<std::vector<Change>>& fields) {
   Found found;
   found.best_of.resize(fields.size());
-  for (size_t f : {2, 3, 0, 1})
+  for (size_t f : {2, 4, 3, 0, 1})
     for (const Change& change : fields[f]) {
       if (Exact(found.best)) break;
       Variant v = start;
@@ -465,7 +491,7 @@ std::string JoinedList(const std::vector<std::string>& parts) {
 
 // A variant that reproduces the other: one candidate per field it changed.
 void ReportReproduction(const Spec& spec, const Variant& best, const Variant& self,
-                        std::vector<Candidate>& out) {
+                        double trials_zero_point, std::vector<Candidate>& out) {
   bool geometry_changed = !SameGeometry(best.geometry, spec.geometry);
   // Two pad geometries that place the content identically differ in the pad alone (another
   // letterbox rounding that agrees on this size is no evidence of a rounding difference).
@@ -477,6 +503,8 @@ void ReportReproduction(const Spec& spec, const Variant& best, const Variant& se
   bool resize_changed = !SameResize(best.resize, spec.resize);
   bool order_changed = best.order != spec.input.channel_order;
   bool normalize_changed = NormalizationName(best.normalize) != NormalizationName(spec.normalize);
+  bool zero_point_changed = best.zero_point.has_value();
+  bool rounding_changed = best.rounding.has_value();
   std::string measure = Percent(best.score.share) + " of elements within one level (mean abs " +
                         "difference " + Fixed(best.score.mean_abs, 4) +
                         "; with lockstep's own settings " + Percent(self.score.share) + ", " +
@@ -487,14 +515,16 @@ void ReportReproduction(const Spec& spec, const Variant& best, const Variant& se
   if (order_changed) parts.push_back(std::string(Name(best.order)) + " channel order");
   if (normalize_changed) parts.push_back(NormalizationName(best.normalize) + " normalization");
   if (resize_changed) parts.push_back(DialectName(best.resize));
+  if (zero_point_changed) parts.push_back("zero point " + std::to_string(*best.zero_point));
+  if (rounding_changed)
+    parts.push_back(best.saturate == false ? "astype (truncation, wrapping)" : "truncation");
   std::string rerun_text =
       "lockstep's pipeline re-run with " + JoinedList(parts) + " reproduces it at " + measure;
   Candidate c;
   c.agreement = best.score.share;
   c.residual = best.score.max_abs;
   c.joint = parts.size() > 1 ? 1 : 0;
-  // A combination's parts in the order of the data flow, the resize dialect last (the
-  // smallest effect).
+  // A combination's parts in the order of the data flow.
   c.rank = 1;
   if (geometry_changed) {
     c.fingerprint = GeometryFingerprint(spec.geometry, best, rerun_text);
@@ -531,6 +561,25 @@ void ReportReproduction(const Spec& spec, const Variant& best, const Variant& se
                      "different interpolation: looks like " + DialectName(best.resize),
                      "lockstep's resize is " + DialectName(spec.resize) + "; " + rerun_text};
     out.push_back(c);
+    ++c.rank;
+  }
+  if (zero_point_changed) {
+    c.fingerprint = {
+        "zero_point_offset",
+        "off by the zero point (quantized with " + std::to_string(*best.zero_point) + ")",
+        "the other quantizes with zero point " + std::to_string(*best.zero_point) +
+            ", the model's is " + Num(trials_zero_point) + ": " + rerun_text};
+    out.push_back(c);
+    ++c.rank;
+  }
+  if (rounding_changed) {
+    c.fingerprint = {"truncation_vs_rounding", "truncation vs rounding",
+                     "the other truncates (" +
+                         std::string(best.saturate == false ? "astype: no clipping" : "clipped") +
+                         "), lockstep rounds " + std::string(Name(spec.tensor.rounding)) + ": " +
+                         rerun_text};
+    out.push_back(c);
+    ++c.rank;
   }
 }
 
@@ -572,11 +621,14 @@ std::optional<std::vector<double>> RerunStage(const Aligned& a, const CompareCon
   spec.tensor.width = a.w, spec.tensor.height = a.h;
   spec.tensor.layout = Layout::kNhwc;
   spec.tensor.dtype = DType::kFloat32;
+  // A zero point the caller set is the other's (a hypothesis); the model's otherwise.
+  const std::optional<int64_t> other_zero_point = spec.tensor.zero_point;
   spec.tensor.scale.reset(), spec.tensor.zero_point.reset();
   if (a.stage == StageKind::kQuantized && a.ref_integer) {
     spec.tensor.dtype = input.dtype = a.ref_dtype;
     spec.tensor.scale = input.scale = *ctx.scale;
-    spec.tensor.zero_point = input.zero_point = ctx.zero_point.value_or(0);
+    input.zero_point = ctx.zero_point.value_or(0);
+    spec.tensor.zero_point = other_zero_point.value_or(input.zero_point);
   }
   std::string name(Name(a.stage));
   try {
@@ -616,14 +668,26 @@ int ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<Ca
   std::optional<Variant> self = Evaluate(trials, start);
   if (!self) return spent();
 
-  const std::vector<std::vector<Change>> fields = AlternativesByField(a, spec);
+  const std::vector<std::vector<Change>> fields = AlternativesByField(a, spec, ctx);
   Found found = TryEachChange(trials, start, fields);
   if (!found.best || found.best->score.share < kHolds) {
-    Variant current = DescendFieldByField(trials, *self, fields);
+    // From the best single change: the first cause undone, what is left is searched.
+    Variant current = DescendFieldByField(trials, found.best ? *found.best : *self, fields);
     if (!found.best || Better(current, *found.best)) found.best = current;
   }
+  // Within one level is not exact: a truncating quantize sits inside that tolerance. Try the
+  // quantize alternatives on top, and keep one only when it makes the reproduction exact.
+  if (found.best->score.share >= kHolds && !Exact(found.best))
+    for (const Change& change : fields[4]) {
+      Variant v = *found.best;
+      change(v);
+      if (auto r = Evaluate(trials, v); Exact(r)) {
+        found.best = r;
+        break;
+      }
+    }
   if (found.best->score.share >= kHolds) {
-    ReportReproduction(spec, *found.best, *self, out);
+    ReportReproduction(spec, *found.best, *self, trials.zp, out);
     return spent();
   }
   if (!ReportClosestDialect(found, *self, out))

@@ -297,6 +297,33 @@ TEST(TensorCompare, ChannelsSwappedWithPerChannelNormalization) {
 
 // ---- quantization ---------------------------------------------------------------------------
 
+// Two or three mistakes in one quantized tensor: the resize and the quantize step are re-run
+// together, and the reproduction is kept only when it is exact.
+TEST(TensorCompare, NearestResizeAndForgottenZeroPointAreNamedTogether) {
+  Image img = Generated();
+  Spec other = MinusOneOne();
+  other.resize = {ResizeDialect::kOpenCV, Interpolation::kNearest};
+  other.tensor.zero_point = 0;
+  Planted p = Plant(img, MinusOneOne(), other, "quantized");
+  std::vector<std::string> codes = Codes(p.comparison);
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "interpolation"), 1) << Describe(p.comparison);
+  EXPECT_EQ(std::count(codes.begin(), codes.end(), "zero_point_offset"), 1)
+      << Describe(p.comparison);
+}
+
+TEST(TensorCompare, SwapPillowAndTruncationAreNamedTogether) {
+  Image img = Generated();
+  Spec other = MinusOneOne();
+  other.input.channel_order = ChannelOrder::kBgr;
+  other.resize = {ResizeDialect::kPillow, Interpolation::kBilinear};
+  other.tensor.rounding = Rounding::kTruncate;
+  Planted p = Plant(img, MinusOneOne(), other, "quantized");
+  std::vector<std::string> codes = Codes(p.comparison);
+  for (const char* code : {"channels_swapped", "interpolation", "truncation_vs_rounding"})
+    EXPECT_EQ(std::count(codes.begin(), codes.end(), code), 1) << code << Describe(p.comparison);
+}
+
+
 TEST(TensorCompare, ZeroPointForgotten) {
   Image img = Generated();
   Spec no_zp = MinusOneOne();
