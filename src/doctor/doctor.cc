@@ -679,15 +679,11 @@ std::shared_ptr<const ModelFile> RunnableModel(std::shared_ptr<const ModelFile> 
     Detector::Create(model, in.training, {.threads = in.run.interpreter_threads});
     return model;
   } catch (const Error&) {
-    const fs::path given(model->source());
-    std::string stem = given.stem().string();
-    const std::string suffix = "_edgetpu";
-    if (!stem.ends_with(suffix)) return model;  // static checks still run; images cannot
-    const fs::path twin =
-        given.parent_path() / (stem.substr(0, stem.size() - suffix.size()) + ".tflite");
+    // Without a twin, static checks still run; images cannot.
+    const std::optional<fs::path> twin = CpuTwinPath(model->source());
     std::error_code ec;
-    if (!fs::is_regular_file(twin, ec)) return model;
-    return LoadModelFile(twin);
+    if (!twin || !fs::is_regular_file(*twin, ec)) return model;
+    return LoadModelFile(*twin);
   }
 }
 

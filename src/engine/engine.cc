@@ -111,22 +111,16 @@ Error RefusedByTfLite(const std::string& source, const std::vector<std::string>&
 
 // The CPU model that edgetpu_compiler was given, by the compiler's naming habit.
 std::string CpuTwinHint(const std::string& source) {
-  namespace fs = std::filesystem;
-  fs::path p(source);
-  std::string stem = p.stem().string();
-  const std::string suffix = "_edgetpu";
   std::string generic =
       "to run on the CPU instead, use the .tflite that was given to edgetpu_compiler (usually the "
       "same name without _edgetpu)";
-  if (stem.size() <= suffix.size() ||
-      stem.compare(stem.size() - suffix.size(), suffix.size(), suffix) != 0)
-    return generic;
-  fs::path twin = p.parent_path() / (stem.substr(0, stem.size() - suffix.size()) + ".tflite");
+  const std::optional<std::filesystem::path> twin = CpuTwinPath(source);
+  if (!twin) return generic;
   std::error_code ec;
-  if (fs::is_regular_file(twin, ec))
-    return "to run on the CPU instead, use its CPU twin " + twin.string() +
+  if (std::filesystem::is_regular_file(*twin, ec))
+    return "to run on the CPU instead, use its CPU twin " + twin->string() +
            " (the .tflite that was given to edgetpu_compiler)";
-  return generic + "; " + twin.filename().string() + " is not beside it";
+  return generic + "; " + twin->filename().string() + " is not beside it";
 }
 
 TfLiteStatus ProbePrepare(TfLiteContext* context, TfLiteDelegate* self) {

@@ -2,6 +2,12 @@
 
 namespace lockstep {
 
+std::optional<std::filesystem::path> CpuTwinPath(const std::filesystem::path& compiled) {
+  const std::string stem = compiled.stem().string(), suffix = "_edgetpu";
+  if (stem.size() <= suffix.size() || !stem.ends_with(suffix)) return std::nullopt;
+  return compiled.parent_path() / (stem.substr(0, stem.size() - suffix.size()) + ".tflite");
+}
+
 EdgeTpuFacts ReadEdgeTpuFacts(const Model& model) {
   EdgeTpuFacts facts;
   if (model.subgraphs.empty()) return facts;

@@ -65,5 +65,14 @@ TEST(EdgeTpu, UncompiledModelHasNoSegmentsAndNoCpuList) {
   EXPECT_FALSE(ReadEdgeTpuFacts(Model{}).compiled);
 }
 
+TEST(EdgeTpu, CpuTwinPathFollowsTheCompilersNaming) {
+  EXPECT_EQ(CpuTwinPath("models/yolov8n_int8_edgetpu.tflite"),
+            std::filesystem::path("models/yolov8n_int8.tflite"));
+  EXPECT_EQ(CpuTwinPath("x_edgetpu.tflite"), std::filesystem::path("x.tflite"));
+  EXPECT_EQ(CpuTwinPath("models/yolov8n_int8.tflite"), std::nullopt);
+  EXPECT_EQ(CpuTwinPath("_edgetpu.tflite"), std::nullopt);  // no name left for the twin
+  EXPECT_EQ(CpuTwinPath("x_edgetpu_v2.tflite"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace lockstep

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,5 +33,10 @@ struct EdgeTpuFacts {
 };
 
 EdgeTpuFacts ReadEdgeTpuFacts(const Model& model);
+
+// The CPU model edgetpu_compiler was given, by its naming habit (x_edgetpu.tflite was compiled
+// from x.tflite, beside it). nullopt when the name does not end in _edgetpu; the path is returned
+// whether or not the file exists.
+std::optional<std::filesystem::path> CpuTwinPath(const std::filesystem::path& compiled);
 
 }  // namespace lockstep
