@@ -2,7 +2,6 @@
 // agreement, COCO AP, attribution and the input-quantization what-ifs, then stage tensors from
 // elsewhere.
 #include "lockstep/doctor/doctor.h"
-#include "lockstep/image/decode.h"
 
 #include <algorithm>
 #include <bit>
@@ -21,6 +20,7 @@
 #include "lockstep/core/error.h"
 #include "lockstep/core/npy.h"
 #include "lockstep/detect/output_roles.h"
+#include "lockstep/image/decode.h"
 #include "lockstep/model/edgetpu.h"
 #include "lockstep/model/model_file.h"
 #include "lockstep/pipeline/spec_model.h"
@@ -663,10 +663,6 @@ void CheckWithImages(const DoctorRun& run, DoctorReport& r) {
   if (in.what_ifs && run.input.dtype != DType::kFloat32) WhatIfs(run, images, p, r);
   r.fixes = doctor::RankFixes(r);
 }
-
-}  // namespace
-
-namespace {
 
 // The model the pipelines run on. One compiled for the Edge TPU runs only where libedgetpu and a
 // TPU are; elsewhere its CPU twin (edgetpu_compiler's input, the same name without _edgetpu)

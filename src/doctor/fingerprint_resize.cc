@@ -400,33 +400,44 @@ bool Exact(const std::optional<Variant>& v) {
 // changes to a variant.
 using Change = std::function<void(Variant&)>;
 
+// The fields a re-run varies, each with its own alternatives.
+enum Field : size_t {
+  kGeometryField,
+  kResizeField,
+  kOrderField,
+  kNormalizeField,
+  kQuantizeField,
+  kFields
+};
+
 std::vector<std::vector<Change>> AlternativesByField(const Aligned& a, const Spec& spec,
                                                      const CompareContext& ctx) {
-  std::vector<std::vector<Change>> fields(5);
+  std::vector<std::vector<Change>> fields(kFields);
   for (const GeometrySpec& g : AlternativeGeometries(spec.geometry))
-    fields[0].push_back([g](Variant& v) { v.geometry = g; });
+    fields[kGeometryField].push_back([g](Variant& v) { v.geometry = g; });
   for (const ResizeSpec& r : AllDialects())
-    if (!SameResize(r, spec.resize)) fields[1].push_back([r](Variant& v) { v.resize = r; });
+    if (!SameResize(r, spec.resize))
+      fields[kResizeField].push_back([r](Variant& v) { v.resize = r; });
   if (a.c == 3)
-    fields[2].push_back([](Variant& v) {
+    fields[kOrderField].push_back([](Variant& v) {
       v.order = v.order == ChannelOrder::kRgb ? ChannelOrder::kBgr : ChannelOrder::kRgb;
     });
   if (a.stage != StageKind::kResized)
     for (const auto& [name, n] : NamedNormalizations())
       if (NormalizationName(n) != NormalizationName(spec.normalize))
-        fields[3].push_back([n](Variant& v) { v.normalize = n; });
+        fields[kNormalizeField].push_back([n](Variant& v) { v.normalize = n; });
   // The quantize step itself, as the quantized integer tensor shows it.
   if (a.stage == StageKind::kQuantized && a.ref_integer) {
     if (ctx.zero_point.value_or(0) != 0)
-      fields[4].push_back([](Variant& v) {
+      fields[kQuantizeField].push_back([](Variant& v) {
         v.zero_point = v.zero_point ? std::nullopt : std::optional<int64_t>(0);
       });
     if (spec.tensor.rounding != Rounding::kTruncate) {
-      fields[4].push_back([](Variant& v) {
+      fields[kQuantizeField].push_back([](Variant& v) {
         v.rounding = Rounding::kTruncate;
         v.saturate = false;  // astype
       });
-      fields[4].push_back([](Variant& v) { v.rounding = Rounding::kTruncate; });
+      fields[kQuantizeField].push_back([](Variant& v) { v.rounding = Rounding::kTruncate; });
     }
   }
   return fields;
@@ -444,7 +455,7 @@ Found TryEachChange(Trials& trials, const Variant& start,
                     const std::vector<std::vector<Change>>& fields) {
   Found found;
   found.best_of.resize(fields.size());
-  for (size_t f : {2, 4, 3, 0, 1})
+  for (size_t f : {kOrderField, kQuantizeField, kNormalizeField, kGeometryField, kResizeField})
     for (const Change& change : fields[f]) {
       if (Exact(found.best)) break;
       Variant v = start;
@@ -542,7 +553,7 @@ void ReportReproduction(const Spec& spec, const Found& found, const Variant& sel
   // A combination's parts in the order of the data flow.
   c.rank = 1;
   if (geometry_changed) {
-    c.fingerprint = GeometryFingerprint(spec.geometry, best, rerun_text + alone(0));
+    c.fingerprint = GeometryFingerprint(spec.geometry, best, rerun_text + alone(kGeometryField));
     out.push_back(c);
     ++c.rank;
   }
@@ -551,7 +562,7 @@ void ReportReproduction(const Spec& spec, const Found& found, const Variant& sel
                      PadValueDescription(best.geometry.pad_value, spec.geometry.pad_value),
                      "the content is placed as lockstep places it (" +
                          ContentText(best.transform, best.geometry.pad_value, true) +
-                         "), only the pad differs: " + rerun_text + alone(0)};
+                         "), only the pad differs: " + rerun_text + alone(kGeometryField)};
     out.push_back(c);
     ++c.rank;
   }
@@ -559,7 +570,7 @@ void ReportReproduction(const Spec& spec, const Found& found, const Variant& sel
     c.fingerprint = {"channels_swapped", "channels swapped (RGB/BGR)",
                      "the other is " + std::string(Name(best.order)) + ", lockstep's " +
                          std::string(Name(spec.input.channel_order)) + ": " + rerun_text +
-                         alone(2)};
+                         alone(kOrderField)};
     out.push_back(c);
     ++c.rank;
   }
@@ -568,14 +579,15 @@ void ReportReproduction(const Spec& spec, const Found& found, const Variant& sel
                 ours = NormalizationName(spec.normalize);
     c.fingerprint = {"normalization_range", theirs + " vs " + ours,
                      "the other is normalized to " + theirs + ", lockstep's to " + ours + ": " +
-                         rerun_text + alone(3)};
+                         rerun_text + alone(kNormalizeField)};
     out.push_back(c);
     ++c.rank;
   }
   if (resize_changed) {
-    c.fingerprint = {
-        "interpolation", "different interpolation: looks like " + DialectName(best.resize),
-        "lockstep's resize is " + DialectName(spec.resize) + "; " + rerun_text + alone(1)};
+    c.fingerprint = {"interpolation",
+                     "different interpolation: looks like " + DialectName(best.resize),
+                     "lockstep's resize is " + DialectName(spec.resize) + "; " + rerun_text +
+                         alone(kResizeField)};
     out.push_back(c);
     ++c.rank;
   }
@@ -584,7 +596,8 @@ void ReportReproduction(const Spec& spec, const Found& found, const Variant& sel
         "zero_point_offset",
         "off by the zero point (quantized with " + std::to_string(*best.zero_point) + ")",
         "the other quantizes with zero point " + std::to_string(*best.zero_point) +
-            ", the model's is " + Num(trials_zero_point) + ": " + rerun_text + alone(4)};
+            ", the model's is " + Num(trials_zero_point) + ": " + rerun_text +
+            alone(kQuantizeField)};
     out.push_back(c);
     ++c.rank;
   }
@@ -593,7 +606,7 @@ void ReportReproduction(const Spec& spec, const Found& found, const Variant& sel
                      "the other truncates (" +
                          std::string(best.saturate == false ? "astype: no clipping" : "clipped") +
                          "), lockstep rounds " + std::string(Name(spec.tensor.rounding)) + ": " +
-                         rerun_text + alone(4)};
+                         rerun_text + alone(kQuantizeField)};
     out.push_back(c);
     ++c.rank;
   }
@@ -694,7 +707,7 @@ int ResizeHypotheses(const Aligned& a, const CompareContext& ctx, std::vector<Ca
   // Within one level is not exact: a truncating quantize sits inside that tolerance. Try the
   // quantize alternatives on top, and keep one only when it makes the reproduction exact.
   if (found.best->score.share >= kHolds && !Exact(found.best))
-    for (const Change& change : fields[4]) {
+    for (const Change& change : fields[kQuantizeField]) {
       Variant v = *found.best;
       change(v);
       if (auto r = Evaluate(trials, v); Exact(r)) {

@@ -90,6 +90,15 @@ AttributionEntry Entry(const std::string& unit, double recovered, std::optional<
   return e;
 }
 
+UnitCost Cost(const std::string& unit, double agreement_share,
+              std::optional<double> ap_drop = std::nullopt) {
+  UnitCost c;
+  c.difference.unit = unit;
+  c.agreement_share = agreement_share;
+  c.ap_drop = ap_drop;
+  return c;
+}
+
 TEST(FixList, LeadsWithTheLargestFairShareInApPoints) {
   DoctorReport r = WithGap(0.211, 0.111);  // a gap of 10 points
   r.attribution = {Entry("geometry", 0.015, 0.30), Entry("input.channel_order", 0.030, 0.48),
@@ -120,12 +129,7 @@ TEST(FixList, ReverseAblationRanksWhenNothingAloneRecovers) {
   // in the training pipeline instead.
   DoctorReport r = WithGap(0.25, 0.0);
   r.attribution = {Entry("normalize", 0.0, std::nullopt), Entry("geometry", 0.0, std::nullopt)};
-  UnitCost normalize, geometry;
-  normalize.difference.unit = "normalize";
-  normalize.ap_drop = 0.08;
-  geometry.difference.unit = "geometry";
-  geometry.ap_drop = 0.20;
-  r.unit_costs = {normalize, geometry};
+  r.unit_costs = {Cost("normalize", 1.0, 0.08), Cost("geometry", 1.0, 0.20)};
   const std::vector<FixStep> fixes = RankFixes(r);
   ASSERT_EQ(fixes.size(), 2u);
   EXPECT_EQ(fixes[0].unit, "geometry");
@@ -135,12 +139,7 @@ TEST(FixList, ReverseAblationRanksWhenNothingAloneRecovers) {
 
 TEST(FixList, WithoutAnnotationsDetectionsLostRank) {
   DoctorReport r;
-  UnitCost a, b;
-  a.difference.unit = "resize";
-  a.agreement_share = 0.9;
-  b.difference.unit = "input.channel_order";
-  b.agreement_share = 0.4;
-  r.unit_costs = {a, b};
+  r.unit_costs = {Cost("resize", 0.9), Cost("input.channel_order", 0.4)};
   const std::vector<FixStep> fixes = RankFixes(r);
   ASSERT_EQ(fixes.size(), 2u);
   EXPECT_EQ(fixes[0].unit, "input.channel_order");
