@@ -430,8 +430,10 @@ std::string AttributionSvg(const DoctorReport& r) {
     << "<text x=\"" << svg_w / 2 << "\" y=\"22\" text-anchor=\"middle\" font-size=\"16\">"
     << "Share of the AP gap each unit explains</text>\n";
   std::string caption;
+  double gap = 0;
   if (r.training_eval && r.deployed_eval) {
     double t = r.training_eval->stats[0], d = r.deployed_eval->stats[0];
+    gap = t - d;
     caption = "training AP " + Percent(t) + ", deployed AP " + Percent(d) + ": gap " +
               Format("%.1f", 100 * (t - d)) + " points; together the units explain " + Share(total);
   }
@@ -454,8 +456,10 @@ std::string AttributionSvg(const DoctorReport& r) {
     const double shown = ShownShare(e);
     double share = std::isfinite(shown) ? shown : 0;
     double xe = x_of(share);
+    // The points the bar stands for: its share of the gap (as the fix list says them).
+    const double points = e.shapley_share ? *e.shapley_share * gap : e.ap_recovered;
     std::string value = (std::isfinite(shown) ? Share(shown) : std::string("n/a")) + ", " +
-                        Format("%+.1f", 100 * e.ap_recovered) + " AP points";
+                        Format("%+.1f", 100 * points) + " AP points";
     s << "<rect class=\"attribution-bar\" x=\"" << Format("%.2f", std::min(x0, xe)) << "\" y=\""
       << y + 4 << "\" width=\"" << Format("%.2f", std::abs(xe - x0)) << "\" height=\"" << row - 8
       << "\" fill=\"" << (share < 0 ? "#D55E00" : "#0072B2") << "\"><title>"
@@ -469,8 +473,11 @@ std::string AttributionSvg(const DoctorReport& r) {
     << "\" y2=\"" << top + height << "\" stroke=\"#333333\"/>\n<text x=\"" << left + width / 2
     << "\" y=\"" << top + height + 24
     << "\" text-anchor=\"middle\" font-size=\"12\">share of (training AP &#8722; deployed AP) "
-    << (shapley ? "each unit explains (Shapley: averaged over every order of fixing)"
-                : "recovered by switching the unit back to training")
+    << (!shapley           ? std::string("recovered by switching the unit back to training")
+        : r.shapley_orders ? "each unit explains (Shapley, sampled from " +
+                                 std::to_string(r.shapley_orders) + " orders of fixing)"
+                           : std::string("each unit explains (Shapley: averaged over every order "
+                                         "of fixing)"))
     << "</text>\n</svg>";
   return s.str();
 }
